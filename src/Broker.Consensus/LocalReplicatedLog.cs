@@ -1,0 +1,45 @@
+using Broker.Core.Model;
+using Broker.Storage;
+
+namespace Broker.Consensus;
+
+/// <summary>
+/// A one-voter quorum: this node is the only voter, so it is always leader of epoch <see cref="LeaderEpoch"/> and an
+/// append is committed as soon as it is in the local log. Durability comes from the log's flush policy.
+/// </summary>
+public sealed class LocalReplicatedLog : IReplicatedLog
+{
+    private readonly object _appendLock = new();
+    private long _highWatermark;
+
+    public LocalReplicatedLog(IPartitionLog log, int leaderEpoch)
+    {
+        Log = log;
+        LeaderEpoch = leaderEpoch;
+        _highWatermark = log.LogEndOffset; // everything recovered from disk was committed by the only voter
+    }
+
+    public TopicPartition Partition => Log.Partition;
+    public IPartitionLog Log { get; }
+    public bool IsLeader => true;
+    public int LeaderEpoch { get; }
+    public long HighWatermark => Volatile.Read(ref _highWatermark);
+    public event Action<IReplicatedLog>? HighWatermarkAdvanced;
+
+    public ReplicatedAppendResult Append(ReadOnlySpan<byte> batches, long? logAppendTimeMs = null)
+    {
+        AppendInfo info;
+        lock (_appendLock)
+        {
+            info = Log.Append(batches, LeaderEpoch, logAppendTimeMs);
+            Volatile.Write(ref _highWatermark, Log.LogEndOffset);
+        }
+        HighWatermarkAdvanced?.Invoke(this);
+        return new ReplicatedAppendResult(ErrorCode.None, info.FirstOffset, info.LastOffset, info.LogAppendTimeMs);
+    }
+
+    public ValueTask<ErrorCode> WaitForCommitAsync(long offset, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(offset < HighWatermark ? ErrorCode.None : ErrorCode.RequestTimedOut);
+
+    public void Dispose() => Log.Dispose();
+}

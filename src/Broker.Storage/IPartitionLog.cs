@@ -1,0 +1,99 @@
+using Broker.Core.Model;
+
+namespace Broker.Storage;
+
+/// <summary>
+/// One partition's log: an ordered sequence of Kafka v2 record batches stored exactly as on the wire, in segment
+/// files mapped into memory, with sparse offset and time indexes. Offsets are assigned by <see cref="Append"/>.
+/// Thread-safety: one writer at a time (callers serialise appends per partition); reads may run concurrently
+/// with appends and with each other.
+/// Storage never sees Kafka request/response types: only batch bytes, offsets and timestamps.
+/// </summary>
+public interface IPartitionLog : IDisposable
+{
+    TopicPartition Partition { get; }
+    /// <summary>First offset still in the log (advanced by retention and, later, DeleteRecords).</summary>
+    long LogStartOffset { get; }
+    /// <summary>Offset the next appended record will get (last offset + 1).</summary>
+    long LogEndOffset { get; }
+    /// <summary>Total bytes of all segments.</summary>
+    long SizeInBytes { get; }
+    LogOptions Options { get; }
+
+    /// <summary>
+    /// Appends one or more whole, already validated batches. Writes the assigned baseOffset and
+    /// <paramref name="leaderEpoch"/> into the stored copy (neither is covered by the CRC). When
+    /// <paramref name="logAppendTimeMs"/> is not null the batch timestamps become broker time (timestamp type bit
+    /// set, maxTimestamp replaced, CRC recomputed). Rolls a new segment first when the active one is full or old.
+    /// </summary>
+    AppendInfo Append(ReadOnlySpan<byte> batches, int leaderEpoch, long? logAppendTimeMs = null);
+
+    /// <summary>
+    /// Reads whole batches starting with the batch that contains <paramref name="offset"/>, from one segment, up to
+    /// <paramref name="maxBytes"/> bytes and never including a batch whose last offset is at or above
+    /// <paramref name="maxOffsetExclusive"/> (callers pass the high watermark). When <paramref name="minOneBatch"/> is
+    /// true and the first batch is larger than maxBytes it is returned whole (KIP-74).
+    /// The returned bytes point into mapped memory: the caller must dispose the result after using them.
+    /// Offsets below LogStartOffset or above LogEndOffset give <see cref="LogReadResult.OutOfRange"/>.
+    /// </summary>
+    LogReadResult Read(long offset, int maxBytes, long maxOffsetExclusive, bool minOneBatch);
+
+    /// <summary>
+    /// The offset of the first batch whose max timestamp is at or after <paramref name="timestampMs"/>, with that
+    /// timestamp; null when no batch is that late. (Kafka ListOffsets by timestamp semantics.)
+    /// </summary>
+    (long Offset, long Timestamp)? FindOffsetByTimestamp(long timestampMs);
+
+    /// <summary>The largest timestamp in the log and the offset of the batch that carries it; null when empty.</summary>
+    (long Offset, long Timestamp)? FindMaxTimestamp();
+
+    /// <summary>Removes everything at and after <paramref name="offset"/> (follower truncation, issue 3).</summary>
+    void TruncateTo(long offset);
+
+    /// <summary>Makes appended bytes durable (msync/fsync of the active segment and indexes).</summary>
+    void Flush();
+
+    /// <summary>Deletes whole segments beyond retention.ms / retention.bytes; returns how many were deleted.</summary>
+    int ApplyRetention(long nowMs);
+
+    /// <summary>Applies changed topic-level options (retention, segment size) without reopening.</summary>
+    void UpdateOptions(LogOptions options);
+}
+
+/// <summary>Result of an append: offsets the batches got and the time used when LogAppendTime applies.</summary>
+public readonly record struct AppendInfo(long FirstOffset, long LastOffset, int BatchCount, long LogAppendTimeMs);
+
+/// <summary>
+/// Bytes read from a segment plus the lease that keeps the mapping alive. Dispose exactly once, after sending.
+/// </summary>
+public readonly struct LogReadResult : IDisposable
+{
+    public LogReadResult(ReadOnlyMemory<byte> records, IDisposable? lease, bool outOfRange = false)
+    {
+        Records = records;
+        Lease = lease;
+        OutOfRange = outOfRange;
+    }
+
+    public ReadOnlyMemory<byte> Records { get; }
+    public IDisposable? Lease { get; }
+    public bool OutOfRange { get; }
+    public void Dispose() => Lease?.Dispose();
+}
+
+/// <summary>Per-partition storage settings (Kafka topic configs resolved against broker defaults).</summary>
+public sealed record LogOptions
+{
+    /// <summary>segment.bytes / log.segment.bytes.</summary>
+    public long SegmentBytes { get; init; } = 1L << 30;
+    /// <summary>segment.ms / log.roll.ms(hours): roll when the active segment's first batch is this old.</summary>
+    public long SegmentMs { get; init; } = 7L * 24 * 3600 * 1000;
+    /// <summary>retention.ms / log.retention.*: -1 means unlimited.</summary>
+    public long RetentionMs { get; init; } = 7L * 24 * 3600 * 1000;
+    /// <summary>retention.bytes / log.retention.bytes: -1 means unlimited.</summary>
+    public long RetentionBytes { get; init; } = -1;
+    /// <summary>index.interval.bytes: one sparse index entry per this many bytes of log.</summary>
+    public int IndexIntervalBytes { get; init; } = 4096;
+    /// <summary>message.max.bytes / max.message.bytes: largest batch accepted.</summary>
+    public int MaxMessageBytes { get; init; } = 1048588;
+}
