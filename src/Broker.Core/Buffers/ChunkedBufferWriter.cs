@@ -85,6 +85,9 @@ public sealed class ChunkedBufferWriter : IBufferWriter<byte>, IDisposable
         if (lease is not null) _leases.Add(lease);
     }
 
+    /// <summary>Keeps <paramref name="lease"/> (e.g. a mapped segment) alive until this writer is disposed.</summary>
+    public void AddLease(IDisposable lease) => _leases.Add(lease);
+
     /// <summary>Writes the big-endian int32 size prefix (total length minus the prefix itself).</summary>
     public void WriteSizePrefix() =>
         BinaryPrimitives.WriteInt32BigEndian(_rented[0].AsSpan(0, 4), checked((int)(_length - 4)));

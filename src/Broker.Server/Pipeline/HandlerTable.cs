@@ -1,0 +1,28 @@
+using Broker.Protocol.Messages;
+
+namespace Broker.Server.Pipeline;
+
+/// <summary>The registered handlers by API key. ApiVersions answers from this table, so what is advertised is
+/// exactly what is registered.</summary>
+public sealed class HandlerTable
+{
+    private readonly IKafkaHandler?[] _byKey = new IKafkaHandler?[128];
+    private readonly List<IKafkaHandler> _all = new();
+
+    public IReadOnlyList<IKafkaHandler> All => _all;
+
+    public HandlerTable Register(IKafkaHandler handler)
+    {
+        int key = (int)handler.Key;
+        if ((uint)key >= (uint)_byKey.Length) throw new ArgumentOutOfRangeException(nameof(handler), $"API key {key} out of range");
+        if (_byKey[key] is not null) throw new InvalidOperationException($"API key {handler.Key} registered twice");
+        if (ApiMessages.TryGet((short)key, out var codec) && (handler.MaxVersion > codec.HighestVersion || handler.MinVersion < codec.LowestVersion))
+            throw new InvalidOperationException($"{handler.Key} advertises {handler.MinVersion}-{handler.MaxVersion} beyond its codec {codec.LowestVersion}-{codec.HighestVersion}");
+        _byKey[key] = handler;
+        _all.Add(handler);
+        _all.Sort((a, b) => ((short)a.Key).CompareTo((short)b.Key));
+        return this;
+    }
+
+    public IKafkaHandler? Get(short apiKey) => (uint)apiKey < (uint)_byKey.Length ? _byKey[apiKey] : null;
+}
