@@ -33,7 +33,7 @@ public sealed class ConnectionContext(long id, string listenerName, EndPoint? re
     public EndPoint? RemoteEndPoint { get; } = remote;
     public EndPoint? LocalEndPoint { get; } = local;
     /// <summary>Cancelled when the connection closes (long polls stop waiting).</summary>
-    public CancellationToken Closed { get; internal set; }
+    public CancellationToken Closed { get; init; }
 }
 
 /// <summary>A malformed request: the connection is closed and nothing else is affected.</summary>
