@@ -164,3 +164,19 @@ public class RecordBatchBuilderTests
         Assert.Throws<FormatException>(() => { var r = new RecordReader(batch); r.TryRead(out _); });
     }
 }
+
+public class RecordBatchValidatorHostileInputTests
+{
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(int.MaxValue - 11)]
+    [InlineData(int.MaxValue - 12)]
+    public void HugeBatchLengthIsAnErrorNotAnException(int batchLength)
+    {
+        var b = RecordBatchValidatorTests.Batch(1, "x");
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(b.AsSpan(8), batchLength);
+        Assert.Equal(BatchError.BadLength, RecordBatchValidator.ValidateOne(b, 1 << 20, out _));
+        var expected = (long)batchLength + 12 > int.MaxValue ? BatchError.BadLength : BatchError.Truncated;
+        Assert.Equal(expected, RecordBatchValidator.ValidateOne(b, int.MaxValue, out _));
+    }
+}

@@ -33,8 +33,9 @@ public static class RecordBatchValidator
                 ? BatchError.UnsupportedMagic : BatchError.Truncated;
         if (header.BatchLength < RecordBatchHeader.Size - RecordBatchHeader.LogOverhead) return BatchError.BadLength;
         if (header.Magic != 2) return BatchError.UnsupportedMagic;
-        if ((long)header.TotalSize > maxBatchBytes) return BatchError.BadLength;
-        if (bytes.Length < header.TotalSize) return BatchError.Truncated;
+        long totalSize = (long)header.BatchLength + RecordBatchHeader.LogOverhead; // batchLength may be near int.MaxValue
+        if (totalSize > maxBatchBytes) return BatchError.BadLength;
+        if (bytes.Length < totalSize) return BatchError.Truncated;
         if (header.RecordsCount < 0 || header.LastOffsetDelta < 0) return BatchError.BadRecordCount;
         uint crc = Crc32C.Compute(bytes.Slice(RecordBatchHeader.AttributesOffset, header.TotalSize - RecordBatchHeader.AttributesOffset));
         return crc == header.Crc ? BatchError.None : BatchError.CrcMismatch;

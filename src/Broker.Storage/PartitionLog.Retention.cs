@@ -1,0 +1,99 @@
+namespace Broker.Storage;
+
+/// <summary>Retention (whole oldest segments) and truncation (follower divergence).</summary>
+public sealed partial class PartitionLog
+{
+    public int ApplyRetention(long nowMs)
+    {
+        lock (_writeLock)
+        {
+            if (_disposed) return 0;
+            var options = Options;
+            var segments = _segments;
+            long total = 0;
+            foreach (var segment in segments) total += segment.Size;
+
+            int deletable = 0;
+            foreach (var segment in segments)
+            {
+                if (segment.Size == 0) break; // only the active segment can be empty
+                bool expired = options.RetentionMs >= 0 && LargestTimestamp(segment) < nowMs - options.RetentionMs;
+                bool overSize = options.RetentionBytes >= 0 && total - segment.Size >= options.RetentionBytes;
+                if (!expired && !overSize) break;
+                total -= segment.Size;
+                deletable++;
+            }
+            if (deletable == 0) return 0;
+            if (deletable == segments.Length)
+            {
+                // Everything is gone, the active segment included: keep an empty one at the end offset.
+                Roll();
+                segments = _segments;
+            }
+            Volatile.Write(ref _segments, segments[deletable..]);
+            DeleteSegments(segments.AsSpan(0, deletable));
+            Logger.Info($"{Partition}: retention deleted {deletable} segment(s); log start offset now {LogStartOffset}");
+            return deletable;
+        }
+    }
+
+    /// <summary>The segment's largest batch timestamp, or its file's modification time when no batch has one.</summary>
+    private static long LargestTimestamp(Segment segment)
+    {
+        if (segment.MaxTimestamp >= 0) return segment.MaxTimestamp;
+        try
+        {
+            return new DateTimeOffset(File.GetLastWriteTimeUtc(segment.LogPath)).ToUnixTimeMilliseconds();
+        }
+        catch (IOException)
+        {
+            return long.MaxValue;
+        }
+    }
+
+    public void TruncateTo(long offset)
+    {
+        lock (_writeLock)
+        {
+            ThrowIfDisposed();
+            if (offset >= _logEndOffset) return;
+            var segments = _segments;
+            if (offset < segments[0].BaseOffset)
+            {
+                // Nothing survives. Newest first, so a crash part-way leaves a prefix the next truncation removes;
+                // the oldest goes last, after the new empty segment exists, so the directory is never empty.
+                DeleteSegments(segments.AsSpan(1), newestFirst: true);
+                var fresh = Segment.CreateActive(Directory, offset);
+                Volatile.Write(ref _segments, [fresh]);
+                Volatile.Write(ref _logEndOffset, offset);
+                DeleteSegments(segments.AsSpan(0, 1));
+                Logger.Info($"{Partition}: truncated fully; log restarts at {offset}");
+                return;
+            }
+            int keep = FindSegmentIndex(segments, offset);
+            var target = segments[keep];
+            Volatile.Write(ref _segments, segments[..(keep + 1)]);
+            DeleteSegments(segments.AsSpan(keep + 1), newestFirst: true);
+            target.TruncateTo(offset, Options.IndexIntervalBytes);
+            if (target.Size > 0 && target.FirstAppendMs < 0) target.FirstAppendMs = _clock.UnixTimeMilliseconds;
+            Volatile.Write(ref _logEndOffset, target.NextOffset);
+            Logger.Info($"{Partition}: truncated to {offset}; log end offset now {target.NextOffset}");
+        }
+    }
+
+    private void DeleteSegments(ReadOnlySpan<Segment> segments, bool newestFirst = false)
+    {
+        for (int i = 0; i < segments.Length; i++)
+        {
+            var segment = segments[newestFirst ? segments.Length - 1 - i : i];
+            try
+            {
+                segment.Delete();
+            }
+            catch (Exception ex)
+            {
+                Logger.Error($"{Partition}: deleting {segment} failed", ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Broker.Core.Hashing;
+using Broker.Core.Records;
+using Microsoft.Win32.SafeHandles;
+
+namespace Broker.Storage;
+
+/// <summary>Writer side of a segment: appends, growth of the sparse file and its mapping, truncation, indexing.</summary>
+internal sealed partial class Segment
+{
+    /// <summary>First physical size of an active file; it then doubles up to segment.bytes.</summary>
+    private const int InitialCapacity = 1 << 20;
+    private const int CapacityAlignment = 64 * 1024;
+    /// <summary>Appends up to this size are copied and written with a single pwrite.</summary>
+    private const int CoalesceLimit = 256 * 1024;
+    private static readonly byte[] Zeros = new byte[64 * 1024];
+
+    /// <summary>
+    /// Writes whole batches (already checked by the caller) at the end of the segment with consecutive offsets
+    /// from <paramref name="firstOffset"/>, stamping base offset and leader epoch, and the LogAppendTime when given
+    /// (attribute bit + max timestamp + new CRC). Data goes out with pwrite into the page cache (it survives a kill
+    /// of the process); the new size is published only after every byte is written.
+    /// </summary>
+    public void Append(ReadOnlySpan<byte> batches, long firstOffset, int leaderEpoch, long? logAppendTimeMs,
+        long segmentBytes, int indexInterval)
+    {
+        var handle = _writeHandle ?? throw new InvalidOperationException($"{this} is sealed");
+        int start = _size;
+        long end = (long)start + batches.Length;
+        if (end > int.MaxValue) throw new InvalidOperationException($"{this}: append would pass 2 GiB");
+        PrepareWrite(end, segmentBytes);
+
+        long nextOffset = batches.Length <= CoalesceLimit
+            ? AppendCoalesced(handle, batches, start, firstOffset, leaderEpoch, logAppendTimeMs, indexInterval)
+            : AppendInPlace(handle, batches, start, firstOffset, leaderEpoch, logAppendTimeMs, indexInterval);
+        Volatile.Write(ref _size, (int)end);
+        Volatile.Write(ref _nextOffset, nextOffset);
+    }
+
+    /// <summary>Small appends: copy into a pooled buffer, stamp there, one pwrite (a syscall costs more than the copy).</summary>
+    private long AppendCoalesced(SafeFileHandle handle, ReadOnlySpan<byte> batches, int start, long offset,
+        int leaderEpoch, long? logAppendTimeMs, int indexInterval)
+    {
+        byte[] rented = ArrayPool<byte>.Shared.Rent(batches.Length);
+        try
+        {
+            var buffer = rented.AsSpan(0, batches.Length);
+            batches.CopyTo(buffer);
+            int pos = 0;
+            while (pos < buffer.Length)
+            {
+                int total = TotalSize(buffer[pos..]);
+                var header = buffer.Slice(pos, RecordBatchHeader.Size);
+                offset = Stamp(header, buffer.Slice(pos + RecordBatchHeader.Size, total - RecordBatchHeader.Size),
+                    offset, leaderEpoch, logAppendTimeMs, start + pos, indexInterval);
+                pos += total;
+            }
+            RandomAccess.Write(handle, buffer, start);
+            return offset;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Large appends: per batch, the stamped header from the stack and the body straight from the input.</summary>
+    private long AppendInPlace(SafeFileHandle handle, ReadOnlySpan<byte> batches, int start, long offset,
+        int leaderEpoch, long? logAppendTimeMs, int indexInterval)
+    {
+        Span<byte> header = stackalloc byte[RecordBatchHeader.Size];
+        int pos = 0;
+        while (pos < batches.Length)
+        {
+            var source = batches[pos..];
+            int total = TotalSize(source);
+            var body = source[RecordBatchHeader.Size..total];
+            source[..RecordBatchHeader.Size].CopyTo(header);
+            long filePosition = start + pos;
+            offset = Stamp(header, body, offset, leaderEpoch, logAppendTimeMs, (int)filePosition, indexInterval);
+            RandomAccess.Write(handle, header, filePosition);
+            if (!body.IsEmpty) RandomAccess.Write(handle, body, filePosition + RecordBatchHeader.Size);
+            pos += total;
+        }
+        return offset;
+    }
+
+    private static int TotalSize(ReadOnlySpan<byte> batch) =>
+        BinaryPrimitives.ReadInt32BigEndian(batch[RecordBatchHeader.BatchLengthOffset..]) + RecordBatchHeader.LogOverhead;
+
+    /// <summary>Stamps one batch header, indexes the batch at its file position, returns the next offset.</summary>
+    private long Stamp(Span<byte> header, ReadOnlySpan<byte> body, long offset, int leaderEpoch, long? logAppendTimeMs,
+        int filePosition, int indexInterval)
+    {
+        RecordBatchHeader.WriteBaseOffset(header, offset);
+        RecordBatchHeader.WritePartitionLeaderEpoch(header, leaderEpoch);
+        if (logAppendTimeMs is long appendTime) StampLogAppendTime(header, body, appendTime);
+        RecordBatchHeader.TryRead(header, out var stored);
+        ObserveBatch(stored, filePosition, indexInterval);
+        return stored.LastOffset + 1;
+    }
+
+    /// <summary>Sets the LogAppendTime bit and max timestamp, then recomputes the CRC over header tail + body.</summary>
+    private static void StampLogAppendTime(Span<byte> header, ReadOnlySpan<byte> body, long appendTime)
+    {
+        short attributes = BinaryPrimitives.ReadInt16BigEndian(header[RecordBatchHeader.AttributesOffset..]);
+        BinaryPrimitives.WriteInt16BigEndian(header[RecordBatchHeader.AttributesOffset..],
+            (short)(attributes | RecordBatchHeader.TimestampTypeMask));
+        BinaryPrimitives.WriteInt64BigEndian(header[RecordBatchHeader.MaxTimestampOffset..], appendTime);
+        uint state = Crc32C.Update(0xFFFFFFFFu, header[RecordBatchHeader.AttributesOffset..]);
+        state = Crc32C.Update(state, body);
+        BinaryPrimitives.WriteUInt32BigEndian(header[RecordBatchHeader.CrcOffset..], ~state);
+    }
+
+    /// <summary>Makes the file and the readers' mapping at least <paramref name="needed"/> bytes long.</summary>
+    private void PrepareWrite(long needed, long segmentBytes)
+    {
+        var handle = _writeHandle!;
+        if (needed > _fileLength)
+        {
+            long ceiling = Math.Max(Math.Min(segmentBytes, int.MaxValue), needed);
+            long target = Math.Max(_fileLength * 2, InitialCapacity);
+            target = (target + CapacityAlignment - 1) / CapacityAlignment * CapacityAlignment;
+            target = Math.Max(needed, Math.Min(target, ceiling));
+            RandomAccess.SetLength(handle, target);
+            _fileLength = target;
+        }
+        var region = Volatile.Read(ref _region);
+        if (region == null || region.Capacity < needed) ReplaceRegion(MappedRegion.Map(handle, (int)_fileLength));
+    }
+
+    /// <summary>Sparse-index bookkeeping for a batch stored at <paramref name="position"/> (append and rebuild).</summary>
+    private void ObserveBatch(in RecordBatchHeader batch, int position, int indexInterval)
+    {
+        if (_bytesSinceIndexEntry > indexInterval)
+        {
+            OffsetIndex.Append(batch.BaseOffset, position);
+            TimeIndex.MaybeAppend(MaxTimestamp, OffsetOfMaxTimestamp);
+            _bytesSinceIndexEntry = 0;
+        }
+        if (batch.MaxTimestamp > MaxTimestamp)
+        {
+            MaxTimestamp = batch.MaxTimestamp;
+            OffsetOfMaxTimestamp = batch.BaseOffset;
+        }
+        _bytesSinceIndexEntry += batch.TotalSize;
+    }
+
+    /// <summary>
+    /// Re-derives size, next offset, max timestamp and both indexes by walking the batches of
+    /// <paramref name="data"/>; stops at the first batch that is not sane (or, with <paramref name="verifyCrc"/>,
+    /// not valid) or whose offsets go backwards. Returns the end of the last good batch. Index files are not
+    /// written; call <see cref="PersistIndexes"/>.
+    /// </summary>
+    private int RebuildFrom(ReadOnlySpan<byte> data, bool verifyCrc, int indexInterval)
+    {
+        OffsetIndex.File.Reset();
+        TimeIndex.File.Reset();
+        MaxTimestamp = -1;
+        OffsetOfMaxTimestamp = BaseOffset;
+        FirstBatchTimestamp = -1;
+        _bytesSinceIndexEntry = 0;
+        int pos = 0;
+        long next = BaseOffset;
+        while (BatchScan.TryReadHeader(data, pos, data.Length, out var header))
+        {
+            if (verifyCrc && RecordBatchValidator.ValidateOne(data[pos..], int.MaxValue, out _) != BatchError.None) break;
+            if (header.BaseOffset < next || header.LastOffset - BaseOffset > int.MaxValue) break;
+            if (pos == 0) FirstBatchTimestamp = header.MaxTimestamp;
+            ObserveBatch(header, pos, indexInterval);
+            pos += header.TotalSize;
+            next = header.LastOffset + 1;
+        }
+        Volatile.Write(ref _size, pos);
+        Volatile.Write(ref _nextOffset, next);
+        return pos;
+    }
+
+    /// <summary>Max timestamp of the first batch after a rebuild (an estimate of when the segment was started).</summary>
+    public long FirstBatchTimestamp { get; private set; } = -1;
+
+    private void PersistIndexes()
+    {
+        OffsetIndex.File.RewriteFile();
+        TimeIndex.File.RewriteFile();
+    }
+
+    /// <summary>Turns a sealed segment back into the active one (after a truncation removed later segments).</summary>
+    private void MakeWritable()
+    {
+        if (_writeHandle != null) return;
+        var handle = File.OpenHandle(LogPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        _fileLength = RandomAccess.GetLength(handle);
+        lock (_mapLock) _writeHandle = handle;
+        OffsetIndex.File.OpenForAppend();
+        TimeIndex.File.OpenForAppend();
+    }
+
+    /// <summary>
+    /// Removes the batch holding <paramref name="offset"/> and everything after it; the segment becomes the active
+    /// one. The dropped bytes are zeroed rather than cut off, so readers still holding leases on them never touch
+    /// pages past the end of the file, and a crash cannot bring them back.
+    /// </summary>
+    public void TruncateTo(long offset, int indexInterval)
+    {
+        MakeWritable();
+        if (!TryAcquire(out var region)) throw new ObjectDisposedException(ToString());
+        if (region == null) return;
+        try
+        {
+            int size = Size;
+            int cut = BatchScan.FindBatch(region.Span, OffsetIndex.Lookup(offset), size, offset, out _);
+            if (cut < 0) return;
+            Volatile.Write(ref _size, cut);
+            ZeroRange(cut, size);
+            RebuildFrom(region.Span[..cut], verifyCrc: false, indexInterval);
+            PersistIndexes();
+            if (Size == 0) FirstAppendMs = -1;
+        }
+        finally
+        {
+            region.Dispose();
+        }
+    }
+
+    private void ZeroRange(long from, long to)
+    {
+        for (long pos = from; pos < to; pos += Zeros.Length)
+            RandomAccess.Write(_writeHandle!, Zeros.AsSpan(0, (int)Math.Min(Zeros.Length, to - pos)), pos);
+    }
+}

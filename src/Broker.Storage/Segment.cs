@@ -1,0 +1,212 @@
+using System.Globalization;
+using Microsoft.Win32.SafeHandles;
+
+namespace Broker.Storage;
+
+/// <summary>
+/// One log segment: `{base}.log` (batches exactly as on the wire) with its `.index` and `.timeindex`.
+/// The active (last) segment keeps a write handle and grows its file ahead of the data (sparse); sealed segments
+/// are truncated to their data and mapped lazily, read-only, at their exact size.
+/// Concurrency: one writer (the owning <see cref="PartitionLog"/> under its lock); readers take a reference on the
+/// current <see cref="MappedRegion"/> with <see cref="TryAcquire"/> and see only bytes below <see cref="Size"/>,
+/// which is published after the bytes are written.
+/// </summary>
+internal sealed partial class Segment : IDisposable
+{
+    public const string LogSuffix = ".log";
+    public const string IndexSuffix = ".index";
+    public const string TimeIndexSuffix = ".timeindex";
+
+    private readonly object _mapLock = new();
+    private MappedRegion? _region;
+    private SafeFileHandle? _writeHandle;
+    /// <summary>Physical length of the active file (data + sparse room to grow); writer-owned.</summary>
+    private long _fileLength;
+    private int _size;
+    private long _nextOffset;
+    private bool _closed;
+    private int _bytesSinceIndexEntry;
+
+    private Segment(string directory, long baseOffset, OffsetIndex offsetIndex, TimeIndex timeIndex)
+    {
+        BaseOffset = baseOffset;
+        LogPath = PathFor(directory, baseOffset, LogSuffix);
+        OffsetIndex = offsetIndex;
+        TimeIndex = timeIndex;
+        _nextOffset = baseOffset;
+    }
+
+    public long BaseOffset { get; }
+    public string LogPath { get; }
+    public OffsetIndex OffsetIndex { get; private set; }
+    public TimeIndex TimeIndex { get; private set; }
+
+    /// <summary>Bytes of whole batches in the segment (published last by the writer).</summary>
+    public int Size => Volatile.Read(ref _size);
+
+    /// <summary>Offset after the last batch (the base offset when empty).</summary>
+    public long NextOffset => Volatile.Read(ref _nextOffset);
+
+    /// <summary>Largest batch max timestamp (-1 when none); writer-owned, read under the log's lock.</summary>
+    public long MaxTimestamp { get; private set; } = -1;
+
+    /// <summary>Base offset of the first batch that carries <see cref="MaxTimestamp"/>.</summary>
+    public long OffsetOfMaxTimestamp { get; private set; }
+
+    /// <summary>Clock time of the first append (or an estimate after recovery); -1 when empty.</summary>
+    public long FirstAppendMs { get; set; } = -1;
+
+    public static string PathFor(string directory, long baseOffset, string suffix) =>
+        Path.Combine(directory, baseOffset.ToString("D20", CultureInfo.InvariantCulture) + suffix);
+
+    /// <summary>Parses "00000000000000001234.log" → 1234; false for anything else.</summary>
+    public static bool TryParseBaseOffset(string fileName, out long baseOffset)
+    {
+        baseOffset = 0;
+        if (!fileName.EndsWith(LogSuffix, StringComparison.Ordinal)) return false;
+        var digits = fileName.AsSpan(0, fileName.Length - LogSuffix.Length);
+        if (digits.Length != 20) return false;
+        foreach (char c in digits) if (c is < '0' or > '9') return false;
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset) && baseOffset >= 0;
+    }
+
+    /// <summary>Creates a new, empty active segment (any leftover files of the same name are replaced).</summary>
+    public static Segment CreateActive(string directory, long baseOffset)
+    {
+        var segment = new Segment(directory, baseOffset,
+            new OffsetIndex(IndexFile<OffsetEntry>.CreateEmpty(PathFor(directory, baseOffset, IndexSuffix)), baseOffset),
+            new TimeIndex(IndexFile<TimeEntry>.CreateEmpty(PathFor(directory, baseOffset, TimeIndexSuffix)), baseOffset));
+        segment._writeHandle = File.OpenHandle(segment.LogPath, FileMode.Create, FileAccess.ReadWrite,
+            FileShare.ReadWrite | FileShare.Delete);
+        segment.OffsetIndex.File.OpenForAppend();
+        segment.TimeIndex.File.OpenForAppend();
+        return segment;
+    }
+
+    /// <summary>
+    /// Takes a read reference on the mapping that covers the segment's data. False when the segment was closed or
+    /// deleted (re-read the segment list). <paramref name="region"/> is null when the segment holds no data.
+    /// </summary>
+    public bool TryAcquire(out MappedRegion? region)
+    {
+        var current = Volatile.Read(ref _region);
+        if (current != null && current.TryAddRef())
+        {
+            region = current;
+            return true;
+        }
+        lock (_mapLock)
+        {
+            region = null;
+            if (_closed) return false;
+            current = _region;
+            if (current == null)
+            {
+                int size = Size;
+                if (size == 0) return true;
+                current = MapCurrentSize(size);
+                Volatile.Write(ref _region, current);
+            }
+            if (!current.TryAddRef()) return false;
+            region = current;
+            return true;
+        }
+    }
+
+    /// <summary>Called under <see cref="_mapLock"/>, which also guards the write handle's lifetime.</summary>
+    private MappedRegion MapCurrentSize(int size)
+    {
+        if (_writeHandle != null) return MappedRegion.Map(_writeHandle, size);
+        using var handle = File.OpenHandle(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return MappedRegion.Map(handle, size);
+    }
+
+    /// <summary>Swaps in a new mapping (or none) and drops the segment's own reference on the old one.</summary>
+    private void ReplaceRegion(MappedRegion? next)
+    {
+        MappedRegion? old;
+        lock (_mapLock)
+        {
+            old = _region;
+            Volatile.Write(ref _region, next);
+        }
+        old?.Dispose();
+    }
+
+    /// <summary>
+    /// Ends the active phase: adds the final time-index entry, cuts the file to its data, makes it durable and closes
+    /// the write handles. Readers with leases keep their mapping; new readers map the exact size.
+    /// </summary>
+    public void Seal()
+    {
+        if (_writeHandle == null) return;
+        TimeIndex.MaybeAppend(MaxTimestamp, OffsetOfMaxTimestamp);
+        CloseWriter(flush: true);
+    }
+
+    private void CloseWriter(bool flush)
+    {
+        var handle = _writeHandle;
+        if (handle == null) return;
+        MappedRegion? old;
+        lock (_mapLock)
+        {
+            // Readers mapping lazily from now on open the file themselves.
+            _writeHandle = null;
+            old = _region;
+            Volatile.Write(ref _region, null);
+        }
+        old?.Dispose();
+        try
+        {
+            RandomAccess.SetLength(handle, Size);
+            if (flush)
+            {
+                RandomAccess.FlushToDisk(handle);
+                OffsetIndex.File.Flush();
+                TimeIndex.File.Flush();
+            }
+        }
+        finally
+        {
+            handle.Dispose();
+            OffsetIndex.File.CloseFile();
+            TimeIndex.File.CloseFile();
+        }
+    }
+
+    /// <summary>fsync of the log and index files of the active segment.</summary>
+    public void Flush()
+    {
+        if (_writeHandle == null) return;
+        RandomAccess.FlushToDisk(_writeHandle);
+        OffsetIndex.File.Flush();
+        TimeIndex.File.Flush();
+    }
+
+    /// <summary>Closes the segment (a clean shutdown): the active file is cut to its data. Leases stay valid.</summary>
+    public void Dispose()
+    {
+        lock (_mapLock)
+        {
+            if (_closed) return;
+            _closed = true;
+        }
+        CloseWriter(flush: false);
+        ReplaceRegion(null);
+        OffsetIndex.Dispose();
+        TimeIndex.Dispose();
+    }
+
+    /// <summary>Closes and removes the files. The data stays readable through outstanding leases (the mapping
+    /// holds the inode) until the last one is disposed.</summary>
+    public void Delete()
+    {
+        Dispose();
+        File.Delete(LogPath);
+        OffsetIndex.File.Delete();
+        TimeIndex.File.Delete();
+    }
+
+    public override string ToString() => $"segment {BaseOffset} ({Size} bytes, next offset {NextOffset})";
+}
