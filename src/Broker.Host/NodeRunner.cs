@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Broker.Config;
+using Broker.Core.Diagnostics;
+
+namespace Broker.Host;
+
+/// <summary>
+/// Runs one node until SIGTERM/SIGINT: starts it, reports start-up time, then shuts it down cleanly (stop
+/// accepting, drain, flush and close files) within a bounded time. Exit codes: 0 clean stop, 1 start-up failure.
+/// </summary>
+public static class NodeRunner
+{
+    private static readonly Logger Logger = Log.For("host");
+    private static readonly TimeSpan ShutdownBudget = TimeSpan.FromSeconds(4);
+
+    public static async Task<int> RunAsync(BrokerConfig config)
+    {
+        var started = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+
+        BrokerNode node;
+        try
+        {
+            node = await BrokerNode.StartAsync(config, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Logger.Info("start-up interrupted by a signal");
+            return 0;
+        }
+        catch (StartupException ex)
+        {
+            Logger.Error($"start-up failed: {ex.Message}");
+            return 1;
+        }
+        catch (Exception ex)
+        {
+            Logger.Error("start-up failed", ex);
+            return 1;
+        }
+        Logger.Info($"node {config.NodeId} started in {started.ElapsedMilliseconds} ms ({RuntimeInformation.RuntimeIdentifier}, pid {Environment.ProcessId})");
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) { }
+
+        Logger.Info("shutting down");
+        var stopping = Stopwatch.StartNew();
+        var shutdown = node.DisposeAsync().AsTask();
+        if (await Task.WhenAny(shutdown, Task.Delay(ShutdownBudget)).ConfigureAwait(false) != shutdown)
+        {
+            Logger.Error($"shutdown did not finish within {ShutdownBudget.TotalSeconds:0} s; exiting anyway");
+            return 1;
+        }
+        await shutdown.ConfigureAwait(false);
+        Logger.Info($"stopped cleanly in {stopping.ElapsedMilliseconds} ms");
+        return 0;
+    }
+}
+
+/// <summary>A start-up failure with a message meant for the operator (no stack trace needed).</summary>
+public sealed class StartupException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,63 @@
+using Broker.Consensus;
+using Broker.Core.Model;
+using Broker.Metadata.Image;
+using Broker.Storage;
+
+namespace Broker.Server.Partitions;
+
+/// <summary>
+/// One local replica as the Kafka handlers see it: the replicated log plus the metadata it was built from
+/// (leader, epoch, ISR) and the resolved topic options. Immutable: a metadata change publishes a new instance
+/// (sharing the same replicated log), so a handler holding one sees a consistent view.
+/// </summary>
+public sealed class PartitionState
+{
+    internal PartitionState(TopicPartition id, TopicImage topic, PartitionImage image, IReplicatedLog replica,
+        LogOptions logOptions, TopicSettings settings, int localNodeId)
+    {
+        Id = id;
+        Topic = topic;
+        Image = image;
+        Replica = replica;
+        LogOptions = logOptions;
+        Settings = settings;
+        LocalNodeId = localNodeId;
+    }
+
+    public TopicPartition Id { get; }
+    public TopicImage Topic { get; }
+    public PartitionImage Image { get; }
+    public IReplicatedLog Replica { get; }
+    /// <summary>The local log (reads, offsets, timestamps).</summary>
+    public IPartitionLog Log => Replica.Log;
+    public LogOptions LogOptions { get; }
+    public TopicSettings Settings { get; }
+    public int LocalNodeId { get; }
+
+    /// <summary>Leader epoch from the metadata image.</summary>
+    public int LeaderEpoch => Image.LeaderEpoch;
+    /// <summary>max.message.bytes of the topic (largest batch accepted).</summary>
+    public int MaxMessageBytes => LogOptions.MaxMessageBytes;
+    /// <summary>message.timestamp.type=LogAppendTime.</summary>
+    public bool LogAppendTime => Settings.LogAppendTime;
+    public int MinInsyncReplicas => Settings.MinInsyncReplicas;
+
+    /// <summary>True when the image names this node leader and the replica agrees.</summary>
+    public bool IsLeader => Image.Leader == LocalNodeId && Replica.IsLeader;
+
+    /// <summary>
+    /// Kafka's CurrentLeaderEpoch check (Fetch v9+, ListOffsets v4+, ...): -1 means "unknown" and always passes;
+    /// an older epoch is FENCED_LEADER_EPOCH (the client's metadata is stale); a newer one is UNKNOWN_LEADER_EPOCH
+    /// (ours is stale).
+    /// </summary>
+    public ErrorCode CheckLeaderEpoch(int currentLeaderEpoch)
+    {
+        if (currentLeaderEpoch < 0) return ErrorCode.None;
+        int ours = LeaderEpoch;
+        if (currentLeaderEpoch < ours) return ErrorCode.FencedLeaderEpoch;
+        if (currentLeaderEpoch > ours) return ErrorCode.UnknownLeaderEpoch;
+        return ErrorCode.None;
+    }
+
+    public override string ToString() => $"{Id} (leader {Image.Leader}, epoch {Image.LeaderEpoch})";
+}
