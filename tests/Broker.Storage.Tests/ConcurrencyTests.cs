@@ -45,7 +45,13 @@ public class ConcurrencyTests : LogTestBase
             for (int i = 0; i < Batches; i++)
             {
                 log.Append(BatchBuilder.Build(1 + i % 5, valueSize: 100 + i % 900), 1);
-                if (i % 500 == 0) log.ApplyRetention(Clock.Now);
+                if (i % 500 == 0)
+                {
+                    log.ApplyRetention(Clock.Now);
+                    // Make sure the readers really run between appends, even on a busy 2-core machine.
+                    long seen = Interlocked.Read(ref reads);
+                    SpinWait.SpinUntil(() => Interlocked.Read(ref reads) > seen || errors.Count > 0, TimeSpan.FromSeconds(5));
+                }
             }
         });
 
