@@ -75,6 +75,12 @@ public sealed class ClientRoundTripTests : IntegrationTest
         var verify = AssertScriptOk(Confluent(broker, "verify", "--topic", "kj", "--expected", expected), broker,
             "confluent-kafka verify of what kafkajs produced");
         Assert.Equal(150 * codecs.Count, GetLong(verify, "consumed"));
+
+        broker.Stop();
+        broker.Restart();
+        var after = AssertScriptOk(Confluent(broker, "verify", "--topic", "kj", "--expected", expected), broker,
+            "confluent-kafka verify of what kafkajs produced, after a graceful restart");
+        Assert.Equal(150 * codecs.Count, GetLong(after, "consumed"));
     }
 
     [Fact]
