@@ -8,9 +8,10 @@ using Broker.Protocol.Messages;
 namespace Broker.LoadGen;
 
 /// <summary>
-/// `loadgen selftest`: checks the parts that do not need a broker: record batches (byte-exact known answer, validated
-/// by Broker.Core's RecordBatchValidator, decoded back, corruption detected, no allocation), a Produce request
-/// round trip through the codec, the histogram's error bound and percentiles, the e2e stamp and argument parsing.
+/// `loadgen selftest`: checks the parts that do not need a broker: record batches from Broker.Core's builder as the
+/// load generator uses it (byte-exact known answer, validated by RecordBatchValidator, decoded back by RecordReader,
+/// corruption detected, no allocation), a Produce request round trip through the codec, the histogram's error bound
+/// and percentiles, the e2e stamp and argument parsing.
 /// Prints one line per check and "N passed, N failed".
 /// </summary>
 public static partial class SelfTest
@@ -51,9 +52,9 @@ public static partial class SelfTest
             "10" + "00" + "00" + "00" + "02" + "6B" + "02" + "76" + "00");
         BinaryPrimitives.WriteUInt32BigEndian(expected.AsSpan(17), Crc32C.ComputeSoftware(expected.AsSpan(21)));
         var b = new RecordBatchBuilder(256);
-        b.Begin(1000);
-        b.TryAppend("k"u8, false, "v"u8, 1000);
-        var batch = b.Finish().ToArray();
+        b.Reset(1000);
+        b.TryAppend(1000, "k"u8, "v"u8);
+        var batch = b.ToArray();
         Check("batch: byte-exact known answer (1 record, key k, value v)", () => batch.AsSpan().SequenceEqual(expected));
         Check("batch: known answer passes RecordBatchValidator",
             () => RecordBatchValidator.ValidateOne(batch, 1 << 20, out _) == BatchError.None);
@@ -76,9 +77,10 @@ public static partial class SelfTest
 
     private static bool RoundTrip(int valueSize, int count, bool keyed)
     {
-        var b = new RecordBatchBuilder(RecordBatchHeader.Size + count * RecordBatchBuilder.RecordSize(8, valueSize, 100_000, count));
+        int capacity = RecordBatchHeader.Size + count * RecordBatchBuilder.RecordSize(8, valueSize, 100_000, count);
+        var b = new RecordBatchBuilder(capacity, maxBatchBytes: capacity);
         long baseTs = 1_700_000_000_000;
-        b.Begin(baseTs, producerId: keyed ? 42 : -1, producerEpoch: (short)(keyed ? 3 : -1), baseSequence: keyed ? 7 : -1);
+        b.Reset(baseTs, producerId: keyed ? 42 : -1, producerEpoch: (short)(keyed ? 3 : -1), baseSequence: keyed ? 7 : -1);
         var key = new byte[8];
         var value = new byte[valueSize];
         for (int i = 0; i < count; i++)
@@ -86,48 +88,50 @@ public static partial class SelfTest
             BinaryPrimitives.WriteInt64BigEndian(key, i);
             if (valueSize >= 4) BinaryPrimitives.WriteInt32BigEndian(value, i * 31);
             long ts = baseTs + (i % 7) * 1000 - 500; // deltas both negative and positive
-            if (!b.TryAppend(key, !keyed, value, ts)) return false;
+            if (!b.TryAppend(ts, key, value, keyIsNull: !keyed)) return false;
         }
-        var batch = b.Finish();
+        var batch = b.Build();
         var span = batch.Span;
         if (RecordBatchValidator.ValidateOne(span, int.MaxValue, out var h) != BatchError.None) return false;
         if (h.TotalSize != span.Length || h.RecordsCount != count || h.LastOffsetDelta != count - 1) return false;
         if (h.BaseTimestamp != baseTs || h.MaxTimestamp != baseTs + (Math.Min(count - 1, 6)) * 1000 - 500 && count > 1) return false;
         if (h.Magic != 2 || h.Compression != CompressionCodec.None || h.PartitionLeaderEpoch != -1) return false;
         if (h.ProducerId != (keyed ? 42 : -1) || h.BaseSequence != (keyed ? 7 : -1)) return false;
-        int pos = RecordReader.RecordsOffset, n = 0;
-        while (RecordReader.TryRead(span, ref pos, out var r))
+        var records = new RecordReader(span);
+        int n = 0;
+        while (records.TryRead(out var r))
         {
-            if (r.OffsetDelta != n || r.TimestampDelta != (n % 7) * 1000 - 500 || r.HeaderCount != 0) return false;
+            if (r.Offset != n || r.Timestamp - baseTs != (n % 7) * 1000 - 500 || r.HeaderCount != 0) return false;
             if (r.KeyIsNull == keyed || (keyed && BinaryPrimitives.ReadInt64BigEndian(r.Key) != n)) return false;
             if (r.Value.Length != valueSize || (valueSize >= 4 && BinaryPrimitives.ReadInt32BigEndian(r.Value) != n * 31)) return false;
             n++;
         }
-        return n == count && pos == span.Length;
+        return n == count && records.Position == span.Length;
     }
 
     private static void BatchFullAndErrors()
     {
-        var b = new RecordBatchBuilder(RecordBatchHeader.Size + 3 * RecordBatchBuilder.RecordSize(-1, 100, 0, 2));
-        b.Begin(0);
+        int capacity = RecordBatchHeader.Size + 3 * RecordBatchBuilder.RecordSize(-1, 100, 0, 2);
+        var b = new RecordBatchBuilder(capacity, maxBatchBytes: capacity);
+        b.Reset(0);
         var v = new byte[100];
-        bool a1 = b.TryAppend(default, true, v, 0), a2 = b.TryAppend(default, true, v, 0), a3 = b.TryAppend(default, true, v, 0);
-        bool a4 = b.TryAppend(default, true, v, 0);
-        var batch = b.Finish().ToArray();
+        bool a1 = b.TryAppend(0, default, v, keyIsNull: true), a2 = b.TryAppend(0, default, v, keyIsNull: true);
+        bool a3 = b.TryAppend(0, default, v, keyIsNull: true), a4 = b.TryAppend(0, default, v, keyIsNull: true);
+        var batch = b.ToArray();
         Check("batch: TryAppend refuses the record that does not fit; the batch stays valid",
-            () => a1 && a2 && a3 && !a4 && b.Count == 3 && RecordBatchValidator.ValidateOne(batch, 1 << 20, out _) == BatchError.None);
+            () => a1 && a2 && a3 && !a4 && b.RecordCount == 3 && RecordBatchValidator.ValidateOne(batch, 1 << 20, out _) == BatchError.None);
         batch[RecordBatchHeader.Size + 5] ^= 0x40;
         Check("batch: a flipped payload bit is a CRC mismatch", () => RecordBatchValidator.ValidateOne(batch, 1 << 20, out _) == BatchError.CrcMismatch);
         var e = new RecordBatchBuilder(1024);
-        e.Begin(0);
-        Check("batch: finishing an empty batch is refused", () => Throws<InvalidOperationException>(() => e.Finish()));
-        Check("batch: appending before Begin is refused",
-            () => Throws<InvalidOperationException>(() => new RecordBatchBuilder(1024).TryAppend(default, true, v, 0)));
+        e.Reset(0);
+        Check("batch: building an empty batch is refused", () => Throws<InvalidOperationException>(() => e.Build()));
+        Check("batch: appending before Reset is refused",
+            () => Throws<InvalidOperationException>(() => new RecordBatchBuilder(1024).TryAppend(0, default, v, keyIsNull: true)));
     }
 
     private static void BatchAllocationFree()
     {
-        var b = new RecordBatchBuilder(200_000);
+        var b = new RecordBatchBuilder(200_000, maxBatchBytes: 200_000);
         var value = new byte[1024];
         Build(b, value); // warm up (JIT)
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -137,23 +141,23 @@ public static partial class SelfTest
 
         static void Build(RecordBatchBuilder b, byte[] value)
         {
-            b.Begin(1);
+            b.Reset(1);
             for (int i = 0; i < 100; i++)
             {
-                b.TryReserve(8, value.Length, 1, out var k, out var v);
+                b.TryReserve(1, 8, value.Length, out var k, out var v);
                 k.Fill((byte)'0');
                 value.CopyTo(v);
             }
-            b.Finish();
+            b.Build();
         }
     }
 
     private static void ProduceRequestRoundTrip()
     {
         var b = new RecordBatchBuilder(64 * 1024);
-        b.Begin(5);
-        for (int i = 0; i < 50; i++) b.TryAppend(default, true, new byte[100], 5);
-        var batch = b.Finish();
+        b.Reset(5);
+        for (int i = 0; i < 50; i++) b.Add(5, default, new byte[100], keyIsNull: true);
+        var batch = b.Build();
         foreach (short version in new short[] { 3, 8, 9, 11 })
         {
             var pd = new ProduceRequest.PartitionProduceData { Index = 2, Records = batch };

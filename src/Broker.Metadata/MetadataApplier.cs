@@ -129,18 +129,23 @@ public sealed class MetadataApplier : IDisposable
         {
             if (header.Compression != CompressionCodec.None)
                 throw new MetadataFormatException($"metadata batch at offset {header.BaseOffset} is compressed ({header.Compression}); not supported");
-            var records = new BatchRecordReader(batch, header);
-            while (records.MoveNext(out long offset, out var value))
+            var records = new RecordReader(batch);
+            string? error;
+            while (records.TryRead(out var view, out error))
             {
+                long offset = view.Offset;
+                if (view.ValueIsNull) throw new MetadataFormatException($"metadata record at offset {offset} has a null value");
                 if (offset < _nextOffset) continue;
                 MetadataRecord record;
-                try { record = MetadataRecordSerde.Deserialize(value); }
+                try { record = MetadataRecordSerde.Deserialize(view.Value); }
                 catch (MetadataFormatException ex)
                 {
                     throw new MetadataFormatException($"cannot decode metadata record at offset {offset}: {ex.Message}", ex);
                 }
                 _stateMachine.Apply(builder, offset, record);
             }
+            if (error is not null)
+                throw new MetadataFormatException($"malformed record in the metadata batch at offset {header.BaseOffset}: {error}");
         }
         _nextOffset = header.LastOffset + 1;
     }

@@ -1,4 +1,3 @@
-using Broker.Core.Encoding;
 using Broker.Core.Records;
 
 namespace Broker.Storage;
@@ -108,7 +107,7 @@ public sealed partial class PartitionLog
 
     /// <summary>
     /// Within a batch whose max timestamp reaches <paramref name="timestampMs"/>: for an uncompressed CreateTime
-    /// batch, the first record at or after it (walking record headers); otherwise the batch's base offset, with
+    /// batch, the first record at or after it (walking the records); otherwise the batch's base offset, with
     /// the base timestamp when that already qualifies, else the max timestamp.
     /// </summary>
     private static (long Offset, long Timestamp) FirstRecordAtOrAfter(ReadOnlySpan<byte> batch, in RecordBatchHeader header, long timestampMs)
@@ -116,21 +115,10 @@ public sealed partial class PartitionLog
         var fallback = (header.BaseOffset, header.BaseTimestamp >= timestampMs ? header.BaseTimestamp : header.MaxTimestamp);
         if (header.IsLogAppendTime) return (header.BaseOffset, header.MaxTimestamp);
         if (header.Compression != CompressionCodec.None) return fallback;
-        int pos = RecordBatchHeader.Size;
-        for (int i = 0; i < header.RecordsCount; i++)
+        var records = new RecordReader(batch);
+        while (records.TryRead(out var record, out _)) // a malformed record ends the walk
         {
-            int n = Varint.ReadZigZag32(batch[pos..], out int length);
-            if (n <= 0 || length < 0) return fallback;
-            int body = pos + n;
-            if ((long)body + length > batch.Length || length < 1) return fallback;
-            var record = batch.Slice(body + 1, length - 1); // skip the record attributes byte
-            int t = Varint.ReadZigZag64(record, out long timestampDelta);
-            if (t <= 0) return fallback;
-            int o = Varint.ReadZigZag32(record[t..], out int offsetDelta);
-            if (o <= 0) return fallback;
-            long timestamp = header.BaseTimestamp + timestampDelta;
-            if (timestamp >= timestampMs) return (header.BaseOffset + offsetDelta, timestamp);
-            pos = body + length;
+            if (record.Timestamp >= timestampMs) return (record.Offset, record.Timestamp);
         }
         return fallback;
     }

@@ -111,60 +111,6 @@ public class RecordBatchValidatorTests
     }
 }
 
-public class RecordBatchBuilderTests
-{
-    [Fact]
-    public void BuiltBatchValidatesAndReadsBack()
-    {
-        var b = new RecordBatchBuilder(64);
-        b.Reset(1_000);
-        b.Add(1_000, "k1"u8, "v1"u8);
-        b.Add(1_005, default, "v2"u8, keyIsNull: true, headers: [new RecordHeader("h", [1, 2]), new RecordHeader("n", null)]);
-        b.Add(1_003, "k3"u8, default, valueIsNull: true);
-        var batch = b.ToArray();
-        Assert.Equal(BatchError.None, RecordBatchValidator.ValidateOne(batch, 1 << 20, out var h));
-        Assert.Equal(3, h.RecordsCount);
-        Assert.Equal(2, h.LastOffsetDelta);
-        Assert.Equal(1_005, h.MaxTimestamp);
-
-        RecordBatchHeader.WriteBaseOffset(batch, 100);
-        var reader = new RecordReader(batch);
-        Assert.True(reader.TryRead(out var r));
-        Assert.Equal(100, r.Offset);
-        Assert.Equal("k1"u8.ToArray(), r.Key.ToArray());
-        Assert.True(reader.TryRead(out r));
-        Assert.True(r.KeyIsNull);
-        Assert.Equal(2, r.HeaderCount);
-        Assert.Equal(1_005, r.Timestamp);
-        Assert.True(reader.TryRead(out r));
-        Assert.Equal(102, r.Offset);
-        Assert.True(r.ValueIsNull);
-        Assert.False(reader.TryRead(out _));
-    }
-
-    [Fact]
-    public void SameBytesAsTheHandBuiltTestBatch()
-    {
-        var b = new RecordBatchBuilder();
-        b.Reset(1000);
-        b.Add(1000, default, "a"u8, keyIsNull: true);
-        b.Add(1001, default, "bb"u8, keyIsNull: true);
-        Assert.Equal(RecordBatchValidatorTests.Batch(1000, "a", "bb"), b.ToArray()[..]
-            .Select((x, i) => i is >= 12 and < 16 ? (byte)0 : x).ToArray()); // hand-built batch leaves the epoch at 0
-    }
-
-    [Fact]
-    public void MalformedRecordsAreRejectedNotOverread()
-    {
-        var b = new RecordBatchBuilder();
-        b.Reset(0);
-        b.Add(0, "key"u8, "value"u8);
-        var batch = b.ToArray();
-        batch[RecordBatchHeader.Size] = 0x7E; // record length varint = 63, longer than the batch
-        Assert.Throws<FormatException>(() => { var r = new RecordReader(batch); r.TryRead(out _); });
-    }
-}
-
 public class RecordBatchValidatorHostileInputTests
 {
     [Theory]

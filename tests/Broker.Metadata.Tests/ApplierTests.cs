@@ -156,35 +156,13 @@ public class ApplierTests
         Assert.Equal(1, image.LastAppliedOffset);
     }
 
-    /// <summary>A batch whose record values are given raw (to plant unknown or corrupt records).</summary>
+    /// <summary>A well-formed batch whose record values are given raw (to plant unknown or corrupt records).</summary>
     private static byte[] BatchWithRawValues(params byte[][] values)
     {
-        // Build with placeholder records of the right sizes, then overwrite their values.
-        var placeholders = values.Select(v => (MetadataRecord)new FeatureLevelRecord("p", 0)).ToArray();
-        var plain = MetadataBatchCodec.BuildBatch(placeholders, 0);
-        RecordBatchHeader.TryRead(plain, out var header);
-        var output = new List<byte>(plain[..RecordBatchHeader.Size]);
-        for (int i = 0; i < values.Length; i++)
-        {
-            var body = new List<byte> { 0, 0, (byte)(i * 2) /* zigzag offsetDelta */, 1 /* key -1 */ };
-            body.AddRange(ZigZag(values[i].Length));
-            body.AddRange(values[i]);
-            body.Add(0); // headers
-            output.AddRange(ZigZag(body.Count));
-            output.AddRange(body);
-        }
-        var batch = output.ToArray();
-        BinaryPrimitives.WriteInt32BigEndian(batch.AsSpan(RecordBatchHeader.BatchLengthOffset), batch.Length - RecordBatchHeader.LogOverhead);
-        RecordBatchValidator.RewriteCrc(batch);
-        Assert.Equal(header.RecordsCount, values.Length);
-        return batch;
-    }
-
-    private static byte[] ZigZag(int value)
-    {
-        var buffer = new byte[5];
-        int n = Core.Encoding.Varint.WriteZigZag32(buffer, value);
-        return buffer[..n];
+        var builder = new RecordBatchBuilder();
+        builder.Reset(0);
+        foreach (var value in values) builder.Add(0, default, value, keyIsNull: true);
+        return builder.ToArray();
     }
 
     private static string Describe(MetadataImage image)

@@ -1,3 +1,4 @@
+using Broker.Consensus;
 using Broker.Core.Records;
 using Broker.Metadata.Records;
 
@@ -25,17 +26,20 @@ public class BatchCodecTests
     }
 
     [Fact]
-    public void Reader_yields_absolute_offsets_and_values()
+    public void Core_reader_yields_absolute_offsets_and_values()
     {
         var id = Guid.NewGuid();
         MetadataRecord[] records = [new TopicRecord("a", id), new RemoveTopicRecord(id)];
         var batch = MetadataBatchCodec.BuildBatch(records, 0);
         RecordBatchHeader.WriteBaseOffset(batch, 100);
-        RecordBatchHeader.TryRead(batch, out var header);
 
-        var reader = new BatchRecordReader(batch, header);
+        var reader = new RecordReader(batch);
         var seen = new List<(long, MetadataRecord)>();
-        while (reader.MoveNext(out long offset, out var value)) seen.Add((offset, MetadataRecordSerde.Deserialize(value)));
+        while (reader.TryRead(out var record))
+        {
+            Assert.True(record.KeyIsNull);
+            seen.Add((record.Offset, MetadataRecordSerde.Deserialize(record.Value)));
+        }
 
         Assert.Equal([100L, 101L], seen.Select(s => s.Item1));
         RecordAssert.SameRecord(records[0], seen[0].Item2);
@@ -43,17 +47,31 @@ public class BatchCodecTests
     }
 
     [Fact]
-    public void Malformed_record_inside_a_batch_is_reported()
+    public void Malformed_record_inside_a_batch_is_reported_by_replay()
     {
         var batch = MetadataBatchCodec.BuildBatch([new FeatureLevelRecord("f", 1)], 0);
         batch[RecordBatchHeader.Size] = 0x7E; // record length varint: 63, longer than the batch
-        RecordBatchHeader.TryRead(batch, out var header);
-        var ex = Assert.Throws<MetadataFormatException>(() =>
-        {
-            var reader = new BatchRecordReader(batch, header);
-            reader.MoveNext(out _, out _);
-        });
+        RecordBatchValidator.RewriteCrc(batch);
+        var ex = Replay(batch);
         Assert.Contains("record length", ex.Message);
+        Assert.Contains("metadata batch at offset 0", ex.Message);
+    }
+
+    [Fact]
+    public void Null_record_value_is_reported_by_replay()
+    {
+        var builder = new RecordBatchBuilder();
+        builder.Reset(0);
+        builder.Add(0, default, default, keyIsNull: true, valueIsNull: true);
+        Assert.Contains("null value", Replay(builder.ToArray()).Message);
+    }
+
+    private static MetadataFormatException Replay(byte[] batch)
+    {
+        var storage = new InMemoryPartitionLog();
+        storage.AppendRaw(batch, 1);
+        using var applier = new MetadataApplier(new LocalReplicatedLog(storage, 1), "c", () => 1);
+        return Assert.Throws<MetadataFormatException>(() => applier.Replay());
     }
 
     [Fact]

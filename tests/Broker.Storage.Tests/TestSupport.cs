@@ -1,97 +1,37 @@
-using System.Buffers.Binary;
 using Broker.Core.Diagnostics;
-using Broker.Core.Encoding;
-using Broker.Core.Hashing;
 using Broker.Core.Model;
 using Broker.Core.Records;
 
 namespace Broker.Storage.Tests;
 
-/// <summary>Writes valid magic-2 record batches (uncompressed, CreateTime) for the tests.</summary>
+/// <summary>Writes valid magic-2 record batches (uncompressed, CreateTime, null keys) for the tests with Core's builder.</summary>
 internal static class BatchBuilder
 {
     /// <summary>A batch of <paramref name="count"/> records with values of <paramref name="valueSize"/> bytes;
     /// record i has timestamp <paramref name="baseTimestamp"/> + i * <paramref name="timestampStep"/>.</summary>
     public static byte[] Build(int count, long baseTimestamp = 1_000, int valueSize = 10, long timestampStep = 1, byte fill = 0x41)
     {
-        var records = new List<byte[]>();
+        var builder = new RecordBatchBuilder();
+        builder.Reset(baseTimestamp);
+        var value = new byte[valueSize];
         for (int i = 0; i < count; i++)
         {
-            var value = new byte[valueSize];
             Array.Fill(value, (byte)(fill + i % 20));
-            records.Add(Record(i * timestampStep, i, key: null, value));
+            builder.Add(baseTimestamp + i * timestampStep, default, value, keyIsNull: true);
         }
-        long maxTimestamp = baseTimestamp + (count - 1) * timestampStep;
-        return Assemble(records, baseTimestamp, maxTimestamp, count - 1);
+        return builder.ToArray();
     }
 
     /// <summary>A batch whose records carry explicit timestamps (need not be ordered).</summary>
     public static byte[] WithTimestamps(params long[] timestamps)
     {
-        var records = new List<byte[]>();
-        long baseTs = timestamps[0];
-        for (int i = 0; i < timestamps.Length; i++) records.Add(Record(timestamps[i] - baseTs, i, null, [(byte)i]));
-        return Assemble(records, baseTs, timestamps.Max(), timestamps.Length - 1);
+        var builder = new RecordBatchBuilder();
+        builder.Reset(timestamps[0]);
+        for (int i = 0; i < timestamps.Length; i++) builder.Add(timestamps[i], default, [(byte)i], keyIsNull: true);
+        return builder.ToArray();
     }
 
     public static byte[] Concat(params byte[][] batches) => batches.SelectMany(b => b).ToArray();
-
-    private static byte[] Record(long timestampDelta, int offsetDelta, byte[]? key, byte[] value)
-    {
-        var body = new List<byte> { 0 }; // attributes
-        AddZigZag64(body, timestampDelta);
-        AddZigZag32(body, offsetDelta);
-        AddZigZag32(body, key?.Length ?? -1);
-        if (key != null) body.AddRange(key);
-        AddZigZag32(body, value.Length);
-        body.AddRange(value);
-        AddZigZag32(body, 0); // headers
-        var record = new List<byte>();
-        AddZigZag32(record, body.Count);
-        record.AddRange(body);
-        return record.ToArray();
-    }
-
-    private static byte[] Assemble(List<byte[]> records, long baseTimestamp, long maxTimestamp, int lastOffsetDelta)
-    {
-        int recordBytes = records.Sum(r => r.Length);
-        var batch = new byte[RecordBatchHeader.Size + recordBytes];
-        var s = batch.AsSpan();
-        BinaryPrimitives.WriteInt64BigEndian(s, 0);
-        BinaryPrimitives.WriteInt32BigEndian(s[8..], batch.Length - RecordBatchHeader.LogOverhead);
-        BinaryPrimitives.WriteInt32BigEndian(s[12..], -1);
-        s[16] = 2;
-        BinaryPrimitives.WriteInt16BigEndian(s[21..], 0);
-        BinaryPrimitives.WriteInt32BigEndian(s[23..], lastOffsetDelta);
-        BinaryPrimitives.WriteInt64BigEndian(s[27..], baseTimestamp);
-        BinaryPrimitives.WriteInt64BigEndian(s[35..], maxTimestamp);
-        BinaryPrimitives.WriteInt64BigEndian(s[43..], -1);
-        BinaryPrimitives.WriteInt16BigEndian(s[51..], -1);
-        BinaryPrimitives.WriteInt32BigEndian(s[53..], -1);
-        BinaryPrimitives.WriteInt32BigEndian(s[57..], records.Count);
-        int pos = RecordBatchHeader.Size;
-        foreach (var r in records)
-        {
-            r.CopyTo(batch, pos);
-            pos += r.Length;
-        }
-        BinaryPrimitives.WriteUInt32BigEndian(s[17..], Crc32C.Compute(s[21..]));
-        return batch;
-    }
-
-    private static void AddZigZag32(List<byte> to, int v)
-    {
-        Span<byte> tmp = stackalloc byte[5];
-        int n = Varint.WriteZigZag32(tmp, v);
-        for (int i = 0; i < n; i++) to.Add(tmp[i]);
-    }
-
-    private static void AddZigZag64(List<byte> to, long v)
-    {
-        Span<byte> tmp = stackalloc byte[10];
-        int n = Varint.WriteZigZag64(tmp, v);
-        for (int i = 0; i < n; i++) to.Add(tmp[i]);
-    }
 
     /// <summary>Headers of the batches in <paramref name="bytes"/>, each validated (CRC included).</summary>
     public static List<RecordBatchHeader> ParseValid(ReadOnlySpan<byte> bytes)

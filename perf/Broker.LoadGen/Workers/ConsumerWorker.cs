@@ -134,7 +134,7 @@ public sealed class ConsumerWorker
                 recordCount += h.IsControl ? 0 : h.LastOffset - Math.Max(h.BaseOffset, _next[i]) + 1;
                 payload += h.IsControl ? 0 : h.TotalSize;
             }
-            else if (!DecodeRecords(batch, h.BaseOffset, _next[i], now, inWindow, ref recordCount, ref payload))
+            else if (!DecodeRecords(batch, _next[i], now, inWindow, ref recordCount, ref payload))
             {
                 _done[i] = true;
                 return false;
@@ -152,26 +152,21 @@ public sealed class ConsumerWorker
         return true;
     }
 
-    private bool DecodeRecords(ReadOnlySpan<byte> batch, long baseOffset, long next, long now, bool inWindow, ref long count, ref long payload)
+    private bool DecodeRecords(ReadOnlySpan<byte> batch, long next, long now, bool inWindow, ref long count, ref long payload)
     {
-        int rp = RecordReader.RecordsOffset;
-        try
+        var records = new RecordReader(batch);
+        string? error;
+        while (records.TryRead(out var r, out error))
         {
-            while (RecordReader.TryRead(batch, ref rp, out var r))
-            {
-                if (baseOffset + r.OffsetDelta < next) continue;
-                count++;
-                payload += r.Key.Length + r.Value.Length;
-                if (inWindow && E2EStamp.TryRead(r.Value, _runId, out long sent))
-                    Stats.Latency.Record(RunClock.TicksToNs(now - sent));
-            }
-            return true;
+            if (r.Offset < next) continue;
+            count++;
+            payload += r.Key.Length + r.Value.Length;
+            if (inWindow && E2EStamp.TryRead(r.Value, _runId, out long sent))
+                Stats.Latency.Record(RunClock.TicksToNs(now - sent));
         }
-        catch (FormatException e)
-        {
-            _errors.Add("fetch: malformed record (" + e.Message + ")");
-            return false;
-        }
+        if (error is null) return true;
+        _errors.Add("fetch: malformed record (" + error + ")");
+        return false;
     }
 
     private void MarkDoneIfAtEnd(int i)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Broker.Core.Records;
 using Broker.LoadGen.Net;
 using Broker.Protocol.Messages;
 
@@ -47,7 +48,8 @@ public sealed class ProducerWorker
         _live = live;
         _errors = errors;
         _runId = runId;
-        _builder = new RecordBatchBuilder(BatchCapacity(o));
+        int capacity = BatchCapacity(o);
+        _builder = new RecordBatchBuilder(capacity, maxBatchBytes: capacity); // fixed size: never grows
         _valueTemplate = new byte[o.RecordSize];
         for (int i = 0; i < _valueTemplate.Length; i++) _valueTemplate[i] = (byte)('a' + i % 26);
         _slots = new SemaphoreSlim(o.MaxInflight, o.MaxInflight);
@@ -65,7 +67,7 @@ public sealed class ProducerWorker
 
     /// <summary>Bytes a batch of --batch-records records can take: the builder's fixed buffer size.</summary>
     public static int BatchCapacity(Options o) =>
-        Broker.Core.Records.RecordBatchHeader.Size
+        RecordBatchHeader.Size
         + o.BatchRecords * RecordBatchBuilder.RecordSize(o.KeyCardinality > 0 ? KeyLength : -1, o.RecordSize, int.MaxValue, o.BatchRecords);
 
     public const int KeyLength = 8;
@@ -155,17 +157,17 @@ public sealed class ProducerWorker
     private int BuildBatch(int count, long firstIntended, long step, out ReadOnlyMemory<byte> batch)
     {
         long ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(); // CreateTime of every record in the batch
-        _builder.Begin(ts);
+        _builder.Reset(ts);
         int keyLen = _o.KeyCardinality > 0 ? KeyLength : -1;
         for (int i = 0; i < count; i++)
         {
-            if (!_builder.TryReserve(keyLen, _valueTemplate.Length, ts, out var key, out var value)) break;
+            if (!_builder.TryReserve(ts, keyLen, _valueTemplate.Length, out var key, out var value)) break;
             if (keyLen > 0) WriteKey(key, _keyCounter++ % _o.KeyCardinality);
             _valueTemplate.CopyTo(value);
             if (value.Length >= E2EStamp.Size) E2EStamp.Write(value, _runId, firstIntended + i * step);
         }
-        batch = _builder.Finish();
-        return _builder.Count;
+        batch = _builder.Build();
+        return _builder.RecordCount;
     }
 
     private static void WriteKey(Span<byte> key, long k)

@@ -109,7 +109,15 @@ public sealed class ListOffsetsHandler(PartitionManager partitions) : KafkaHandl
         using var read = log.Read(batchOffset, 0, highWatermark, minOneBatch: true);
         var bytes = read.Records.Span;
         if (!RecordBatchHeader.TryRead(bytes, out var header) || header.TotalSize > bytes.Length) return batchOffset;
-        return RecordScan.OffsetOfTimestamp(bytes[..header.TotalSize], header, maxTimestamp);
+        // Compressed and LogAppendTime batches: batch granularity. A malformed record ends the walk.
+        if (header.Compression != CompressionCodec.None || header.IsLogAppendTime || header.TotalSize < RecordBatchHeader.Size)
+            return header.BaseOffset;
+        var records = new RecordReader(bytes[..header.TotalSize]);
+        while (records.TryRead(out var record, out _))
+        {
+            if (record.Timestamp == maxTimestamp) return record.Offset;
+        }
+        return header.BaseOffset;
     }
 
     /// <summary>Partitions listed more than once, or null when there are none.</summary>

@@ -53,7 +53,7 @@ public static class ProduceBatchCheck
             return Fail(ErrorCode.InvalidRecord, "clients may not write control batches", out message);
         if (header.HasProducerId && header.BaseSequence < 0)
             return Fail(ErrorCode.InvalidRecord, "idempotent batch without a base sequence", out message);
-        if (header.Compression == CompressionCodec.None && !RecordScan.CheckRecords(records, header))
+        if (header.Compression == CompressionCodec.None && !RecordReader.Validate(records, out _))
             return Fail(ErrorCode.InvalidRecord, "malformed record in batch", out message);
         if (header.IsTransactional)
             return Fail(ErrorCode.InvalidTxnState, "transactions are not supported by this broker", out message);
