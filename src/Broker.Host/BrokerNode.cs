@@ -95,8 +95,8 @@ public sealed class BrokerNode : IAsyncDisposable
         _metadata.ImageChanged += _partitions.ApplyImage;
         await _metadata.StartAsync(cancellationToken).ConfigureAwait(false);
         _partitions.ApplyImage(_metadata.Current);
-        int stray = _partitions.DeleteStrayLogs();
-        if (stray > 0) Logger.Info($"deleted {stray} logs of topics that no longer exist");
+        int stray = _partitions.MoveStrayLogsAside();
+        if (stray > 0) Logger.Warn($"moved {stray} logs that the metadata does not know aside (suffix {LogManager.StraySuffix})");
 
         var dispatcher = new KafkaRequestDispatcher(BuildHandlers(clock));
         foreach (var listener in Config.BrokerListeners) StartListener(listener, dispatcher);

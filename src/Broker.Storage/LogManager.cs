@@ -12,6 +12,8 @@ namespace Broker.Storage;
 public sealed class LogManager : IDisposable
 {
     private const string DeleteSuffix = "-delete";
+    /// <summary>Suffix of logs moved aside (kept for an operator, never loaded or deleted automatically).</summary>
+    public const string StraySuffix = "-stray";
     private static readonly Logger Logger = Log.For("log-manager");
 
     private readonly object _lock = new();
@@ -44,6 +46,11 @@ public sealed class LogManager : IDisposable
             if (name.EndsWith(DeleteSuffix, StringComparison.Ordinal))
             {
                 RemoveDirectory(dir);
+                continue;
+            }
+            if (name.EndsWith(StraySuffix, StringComparison.Ordinal))
+            {
+                Logger.Info($"skipping {dir}: a log moved aside earlier (delete it by hand when it is no longer needed)");
                 continue;
             }
             if (!TryParseDirectoryName(name, out var partition))
@@ -139,6 +146,32 @@ public sealed class LogManager : IDisposable
         }
         RemoveDirectory(doomed);
         Logger.Info($"deleted log {partition}");
+    }
+
+    /// <summary>
+    /// Closes the log and renames its directory to <c>&lt;dir&gt;.&lt;guid&gt;-stray</c>: the data stays on disk
+    /// for an operator to inspect or delete, and later starts skip it. Returns the new path, or null when the log is
+    /// not open here or the rename failed (then the log stays closed and in place).
+    /// </summary>
+    public string? MoveAside(TopicPartition partition)
+    {
+        PartitionLog? log;
+        lock (_lock)
+        {
+            if (!_logs.Remove(partition, out log)) return null;
+        }
+        log.Dispose();
+        string target = $"{log.Directory}.{Guid.NewGuid():N}{StraySuffix}";
+        try
+        {
+            Directory.Move(log.Directory, target);
+            return target;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Logger.Error($"could not move {log.Directory} aside", ex);
+            return null;
+        }
     }
 
     /// <summary>Applies retention to every log; returns the number of segments deleted.</summary>

@@ -62,6 +62,25 @@ public sealed class DurabilityTests : IntegrationTest
         Output.WriteLine($"duplicates (allowed, no idempotence): {GetLong(verify, "duplicates")}");
     }
 
+    [Fact]
+    public void LostMetadataLog_MovesPartitionDataAside_NeverDeletesIt()
+    {
+        var broker = StartBroker("lostmeta");
+        string expected = Scratch("lostmeta.expected");
+        AssertScriptOk(Confluent(broker, "produce", "--topic", "precious", "--codecs", "none", "--count", "50",
+            "--expected-out", expected), broker, "produce before the metadata log is lost");
+        broker.Stop();
+
+        // An operator mistake: the metadata log is removed while the partition data stays.
+        Directory.Delete(Path.Combine(broker.DataDir, "__cluster_metadata-0"), recursive: true);
+        broker.Restart();
+
+        var aside = Directory.GetDirectories(broker.DataDir, "precious-0.*-stray");
+        Assert.True(aside.Length == 1, $"expected the partition moved aside, found: {string.Join(", ", Directory.GetDirectories(broker.DataDir))}\n{broker.DescribeState()}");
+        Assert.Contains(Directory.GetFiles(aside[0], "*.log"), f => new FileInfo(f).Length > 0);
+        Assert.Contains("moved it aside", broker.LogTail());
+    }
+
     private static long CountLines(string path)
     {
         if (!File.Exists(path)) return 0;

@@ -98,6 +98,28 @@ public sealed class LogManagerTests : IDisposable
     }
 
     [Fact]
+    public void MoveAside_keeps_the_data_and_later_loads_skip_it()
+    {
+        var tp = new TopicPartition("stray", 0);
+        string? aside;
+        using (var manager = new LogManager(_temp.Path, _clock))
+        {
+            manager.GetOrCreate(tp, new LogOptions()).Append(BatchBuilder.Build(3), 0);
+            aside = manager.MoveAside(tp);
+            Assert.NotNull(aside);
+            Assert.EndsWith(LogManager.StraySuffix, aside);
+            Assert.Null(manager.Get(tp));
+            Assert.Null(manager.MoveAside(tp)); // not open any more
+        }
+        Assert.NotEmpty(Directory.GetFiles(aside!, "*.log"));
+
+        using var reopened = new LogManager(_temp.Path, _clock);
+        Assert.Empty(reopened.LoadAll(_ => new LogOptions()));
+        Assert.True(Directory.Exists(aside)); // neither loaded nor deleted
+        Assert.Equal(0, reopened.GetOrCreate(tp, new LogOptions()).LogEndOffset);
+    }
+
+    [Fact]
     public void ApplyRetentionAll_and_FlushAll_cover_every_log()
     {
         using var manager = new LogManager(_temp.Path, _clock);

@@ -183,27 +183,29 @@ public sealed class PartitionManager : IDisposable
     }
 
     /// <summary>
-    /// Deletes logs the LogManager holds (loaded from disk at start) that the current image does not place on this
-    /// node, e.g. topics deleted while the broker was down. Call once, after the metadata log has been replayed
-    /// and the resulting image applied: an incomplete image would delete live data. Returns how many were deleted.
+    /// Moves aside (never deletes) logs the LogManager loaded from disk that the current image does not place on
+    /// this node: topics deleted while the broker was down, or (after an operator mistake) a lost or reset metadata
+    /// log, where deleting would destroy every partition. Kafka renames such logs with a "-stray" suffix too.
+    /// Call once, after the metadata log has been replayed and the resulting image applied. Returns how many moved.
     /// </summary>
-    public int DeleteStrayLogs()
+    public int MoveStrayLogsAside()
     {
         lock (_applyLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var image = _image ?? throw new InvalidOperationException("no metadata image applied yet");
-            int deleted = 0;
+            int moved = 0;
             foreach (var id in _logs.Partitions)
             {
                 if (IsMetadataTopic(id.Topic) || _states.ContainsKey(id)) continue;
                 var partition = image.GetPartition(id.Topic, id.Partition);
                 if (partition is not null && partition.Replicas.Contains(LocalNodeId)) continue;
-                Logger.Info($"deleting stray log {id}: not a replica of this node in the metadata");
-                _logs.Delete(id);
-                deleted++;
+                string? target = _logs.MoveAside(id);
+                if (target is null) continue;
+                Logger.Warn($"log {id} is not a replica of this node in the metadata; moved it aside to {target} (delete it by hand if it is not needed)");
+                moved++;
             }
-            return deleted;
+            return moved;
         }
     }
 

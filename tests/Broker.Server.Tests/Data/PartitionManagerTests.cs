@@ -109,16 +109,18 @@ public sealed class PartitionManagerTests : IDisposable
     }
 
     [Fact]
-    public void StrayLogsAreDeletedButNeverTheMetadataLog()
+    public void StrayLogsAreMovedAsideNotDeletedAndNeverTheMetadataLog()
     {
         _f.CreateTopic("kept");
         _f.Logs.GetOrCreate(new TopicPartition("__cluster_metadata", 0), new LogOptions()).Dispose();
         _f.Logs.GetOrCreate(new TopicPartition("gone", 0), new LogOptions());
         _f.Partitions.ApplyImage(_f.Image);
-        Assert.Equal(1, _f.Partitions.DeleteStrayLogs());
+        Assert.Equal(1, _f.Partitions.MoveStrayLogsAside());
         Assert.True(Directory.Exists(DirOf("__cluster_metadata", 0)));
         Assert.True(Directory.Exists(DirOf("kept", 0)));
         Assert.False(Directory.Exists(DirOf("gone", 0)));
+        var aside = Assert.Single(Directory.GetDirectories(Path.GetDirectoryName(DirOf("gone", 0))!, "gone-0.*" + LogManager.StraySuffix));
+        Assert.NotEmpty(Directory.GetFiles(aside, "*.log")); // the data is still there for an operator
         Assert.Equal(ErrorCode.UnknownTopicOrPartition, _f.Partitions.Find("__cluster_metadata", 0, out _));
     }
 
