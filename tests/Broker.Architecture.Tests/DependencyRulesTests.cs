@@ -15,6 +15,7 @@ public class DependencyRulesTests
         ["Broker.Core"] = [],
         ["Broker.Protocol"] = ["Broker.Core"],
         ["Broker.Storage"] = ["Broker.Core"],
+        ["Broker.Raft"] = ["Broker.Core"],
         ["Broker.Consensus"] = ["Broker.Core", "Broker.Storage"],
         ["Broker.Metadata"] = ["Broker.Core", "Broker.Storage", "Broker.Consensus"],
         ["Broker.Network"] = ["Broker.Core"],
