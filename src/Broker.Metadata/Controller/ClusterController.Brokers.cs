@@ -11,10 +11,20 @@ public sealed partial class ClusterController
     /// Registers a broker process: writes a fenced RegisterBrokerRecord whose BrokerEpoch is the record's own
     /// offset, then, when <see cref="ControllerOptions.UnfenceOnRegistration"/> is set, an UnfenceBrokerRecord.
     /// Registering again with the same incarnation id is idempotent and returns the existing epoch.
-    /// (Rejecting a second live incarnation, DUPLICATE_BROKER_REGISTRATION, needs heartbeat sessions: cluster issue.)
+    /// Rejecting a second live incarnation (DUPLICATE_BROKER_REGISTRATION) needs heartbeat sessions: callers that
+    /// have them go through <see cref="BrokerHeartbeatManager.RegisterAsync"/>.
+    /// </summary>
+    public Task<BrokerRegistrationResult> RegisterBrokerAsync(
+        int brokerId, Guid incarnationId, IReadOnlyList<BrokerEndpoint> endpoints, string? rack, CancellationToken cancellationToken = default) =>
+        RegisterBrokerAsync(brokerId, incarnationId, endpoints, rack, _options.UnfenceOnRegistration, cancellationToken);
+
+    /// <summary>
+    /// As above, but <paramref name="unfence"/> decides whether the broker is unfenced at once (single node) or left
+    /// fenced until its heartbeats show it caught up (Kafka's behaviour; <see cref="BrokerHeartbeatManager"/>).
+    /// An idempotent re-registration (same incarnation) keeps the broker's current fencing when unfence is false.
     /// </summary>
     public async Task<BrokerRegistrationResult> RegisterBrokerAsync(
-        int brokerId, Guid incarnationId, IReadOnlyList<BrokerEndpoint> endpoints, string? rack, CancellationToken cancellationToken = default)
+        int brokerId, Guid incarnationId, IReadOnlyList<BrokerEndpoint> endpoints, string? rack, bool unfence, CancellationToken cancellationToken = default)
     {
         var invalid = ValidateRegistration(brokerId, endpoints);
         if (invalid is not null) return new BrokerRegistrationResult(ErrorCode.InvalidRequest, invalid, -1);
@@ -41,7 +51,7 @@ public sealed partial class ClusterController
                 _logger.Info($"registered broker {brokerId} (incarnation {incarnationId}) with epoch {epoch}");
             }
 
-            if (_options.UnfenceOnRegistration)
+            if (unfence)
             {
                 var unfenced = await SetFencedLockedAsync(brokerId, epoch, fenced: false, cancellationToken).ConfigureAwait(false);
                 if (!unfenced.IsSuccess) return new BrokerRegistrationResult(unfenced.Error, unfenced.Message, -1);
@@ -58,6 +68,27 @@ public sealed partial class ClusterController
     /// <summary>Fences a registered broker (seam for session expiry). Moving leadership away is not done yet.</summary>
     public Task<ControllerResult> FenceBrokerAsync(int brokerId, long brokerEpoch, CancellationToken cancellationToken = default) =>
         SetFencedAsync(brokerId, brokerEpoch, fenced: true, cancellationToken);
+
+    /// <summary>
+    /// Marks a registered broker as in controlled shutdown (BrokerRegistrationChangeRecord InControlledShutdown=1);
+    /// does nothing when it already is. Used by <see cref="BrokerHeartbeatManager"/> on WantShutDown.
+    /// </summary>
+    public async Task<ControllerResult> BeginControlledShutdownAsync(int brokerId, long brokerEpoch, CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var ready = TryCatchUp();
+            if (!ready.IsSuccess) return ready;
+            var check = CheckEpoch(_applier.Current, brokerId, brokerEpoch, out var broker);
+            if (!check.IsSuccess) return check;
+            if (broker!.InControlledShutdown) return ControllerResult.Ok;
+            var written = await CommitAsync([new BrokerRegistrationChangeRecord(brokerId, brokerEpoch, Fenced: 0, InControlledShutdown: 1)], cancellationToken).ConfigureAwait(false);
+            if (written.IsSuccess) _logger.Info($"broker {brokerId} (epoch {brokerEpoch}) entered controlled shutdown");
+            return written;
+        }
+        finally { _writeLock.Release(); }
+    }
 
     /// <summary>
     /// Hands out the next <paramref name="blockSize"/> producer ids to a broker (ProducerIdsRecord).

@@ -24,4 +24,6 @@ public sealed record ControllerOptions
     /// unfences from heartbeats (<see cref="ClusterController.UnfenceBrokerAsync"/>) once the broker caught up.
     /// </summary>
     public bool UnfenceOnRegistration { get; init; } = true;
+    /// <summary>broker.session.timeout.ms: a broker without a heartbeat for this long is fenced (<see cref="BrokerHeartbeatManager"/>).</summary>
+    public TimeSpan BrokerSessionTimeout { get; init; } = TimeSpan.FromMilliseconds(9000);
 }

@@ -36,6 +36,8 @@ public enum ApiKey : short
     IncrementalAlterConfigs = 44,
     OffsetDelete = 47,
     DescribeCluster = 60,
+    BrokerRegistration = 62,
+    BrokerHeartbeat = 63,
 }
 
 /// <summary>Codec facts per API: the version range the definitions cover and the first flexible version.</summary>
@@ -75,6 +77,8 @@ public static class ApiMessages
         new(ApiKey.IncrementalAlterConfigs, "IncrementalAlterConfigs", 0, 1, 1),
         new(ApiKey.OffsetDelete, "OffsetDelete", 0, 0, -1),
         new(ApiKey.DescribeCluster, "DescribeCluster", 0, 1, 0),
+        new(ApiKey.BrokerRegistration, "BrokerRegistration", 0, 3, 0),
+        new(ApiKey.BrokerHeartbeat, "BrokerHeartbeat", 0, 1, 0),
     ];
 
     public static bool TryGet(short apiKey, out Entry entry)
