@@ -16,11 +16,12 @@ public class DependencyRulesTests
         ["Broker.Protocol"] = ["Broker.Core"],
         ["Broker.Storage"] = ["Broker.Core"],
         ["Broker.Raft"] = ["Broker.Core"],
-        ["Broker.Consensus"] = ["Broker.Core", "Broker.Storage"],
+        ["Broker.Consensus"] = ["Broker.Core", "Broker.Storage", "Broker.Raft"],
+        ["Broker.Cluster"] = ["Broker.Core", "Broker.Protocol", "Broker.Network", "Broker.Raft", "Broker.Consensus"],
         ["Broker.Metadata"] = ["Broker.Core", "Broker.Storage", "Broker.Consensus"],
         ["Broker.Network"] = ["Broker.Core"],
         ["Broker.Config"] = ["Broker.Core"],
-        ["Broker.Server"] = ["Broker.Core", "Broker.Protocol", "Broker.Storage", "Broker.Consensus", "Broker.Metadata", "Broker.Network", "Broker.Config"],
+        ["Broker.Server"] = ["Broker.Core", "Broker.Protocol", "Broker.Storage", "Broker.Raft", "Broker.Consensus", "Broker.Metadata", "Broker.Network", "Broker.Config", "Broker.Cluster"],
         ["Broker.Host"] = ["*"],
     };
 
