@@ -1,0 +1,92 @@
+using Broker.Core.Model;
+using Broker.Raft;
+using Broker.Raft.Messages;
+
+namespace Broker.Consensus.Raft;
+
+// Draining RaftReady (persist, send, advance the high watermark) and commit waiters.
+public sealed partial class RaftReplicatedLog
+{
+    /// <summary>Pending commit waiters by offset; all registered while leader of <see cref="_waitersTerm"/>.</summary>
+    private readonly PriorityQueue<TaskCompletionSource<ErrorCode>, long> _waiters = new();
+    private long _waitersTerm = -1;
+
+    /// <summary>Runs the driver's duties for everything the node produced; true when the high watermark moved.</summary>
+    private bool DrainLocked()
+    {
+        try
+        {
+            while (_node.HasReady)
+            {
+                RaftReady ready = _node.GetReady();
+                // 1. Durability before anything leaves the node: log first (so a persisted commit never points past
+                //    the durable log), then term/vote/commit.
+                if (ready.LogWrittenFrom >= 0 && _options.FlushOnWrite) Log.Flush();
+                if (ready.HardState is { } hs) _hardStateStore.Save(hs);
+                // 2. Messages (the transport never blocks).
+                foreach (RaftMessage m in ready.Messages) _transport.Send(Log.Partition, m);
+                // 3. Committed entries are already in the partition log; the commit offset is the high watermark.
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            // A replica that cannot persist must not keep voting or acknowledging: stop the group.
+            Volatile.Write(ref _failure, ex);
+            Logger.Error($"{Partition}: node {_node.Id} stops replicating after a storage failure", ex);
+            _isLeader = false;
+            FailWaitersLocked(ErrorCode.NotLeaderOrFollower);
+            return false;
+        }
+
+        Volatile.Write(ref _term, _node.Term);
+        _leaderId = _node.LeaderId;
+        _isLeader = _node.IsLeader;
+        if (_waiters.Count > 0 && (!_node.IsLeader || _node.Term != _waitersTerm))
+            FailWaitersLocked(ErrorCode.NotLeaderOrFollower); // uncommitted entries of that term may be truncated
+
+        long hw = _node.CommitOffset + 1;
+        if (hw <= _highWatermark) return false;
+        Volatile.Write(ref _highWatermark, hw);
+        while (_waiters.TryPeek(out var waiter, out long offset) && offset < hw)
+        {
+            _waiters.Dequeue();
+            waiter.TrySetResult(ErrorCode.None);
+        }
+        return true;
+    }
+
+    private void FailWaitersLocked(ErrorCode error)
+    {
+        while (_waiters.TryDequeue(out var waiter, out _)) waiter.TrySetResult(error);
+    }
+
+    public ValueTask<ErrorCode> WaitForCommitAsync(long offset, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (offset < HighWatermark) return ValueTask.FromResult(ErrorCode.None);
+        TaskCompletionSource<ErrorCode> waiter;
+        lock (_gate)
+        {
+            if (offset < _highWatermark) return ValueTask.FromResult(ErrorCode.None);
+            // Not leader: the entry (if any) may be replaced by the current leader's, so commit cannot be promised.
+            if (_disposed || _failure is not null || !_node.IsLeader) return ValueTask.FromResult(ErrorCode.NotLeaderOrFollower);
+            // An offset never appended cannot commit through this wait (as LocalReplicatedLog answers).
+            if (offset >= _raftLog.LogEndOffset) return ValueTask.FromResult(ErrorCode.RequestTimedOut);
+            waiter = new TaskCompletionSource<ErrorCode>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waitersTerm = _node.Term;
+            _waiters.Enqueue(waiter, offset);
+        }
+        return AwaitWaiter(waiter.Task, timeout, cancellationToken);
+    }
+
+    private static async ValueTask<ErrorCode> AwaitWaiter(Task<ErrorCode> task, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return ErrorCode.RequestTimedOut;
+        }
+    }
+}

@@ -1,0 +1,270 @@
+using System.Collections.Concurrent;
+using Broker.Core.Diagnostics;
+using Broker.Core.Model;
+using Broker.Core.Records;
+using Broker.Raft;
+using Broker.Raft.Messages;
+using Broker.Storage;
+
+namespace Broker.Consensus.Raft;
+
+/// <summary>
+/// An <see cref="IReplicatedLog"/> replicated by a Raft group: the runtime around one <see cref="RaftNode"/> whose
+/// log is the partition log (<see cref="PartitionRaftLog"/>). One logical executor per group: every input (a tick of
+/// the shared <see cref="RaftTicker"/>, messages from <see cref="IRaftTransport"/> queued and processed on the
+/// ThreadPool, <see cref="Append"/> from produce) runs under the group's lock and is followed by a drain of the
+/// node's <see cref="RaftReady"/>: flush the log and persist the hard state, then send messages, then advance the
+/// high watermark (commit + 1, never backwards) and complete commit waiters.
+/// </summary>
+public sealed partial class RaftReplicatedLog : IReplicatedLog
+{
+    private static readonly Logger Logger = Broker.Core.Diagnostics.Log.For("raft");
+    private const int MaxMessagesPerTurn = 256;
+
+    private readonly object _gate = new();
+    private readonly RaftGroupOptions _options;
+    private readonly IRaftTransport _transport;
+    private readonly RaftTicker? _ticker;
+    private readonly PartitionRaftLog _raftLog;
+    private readonly FileHardStateStore _hardStateStore;
+    private readonly RaftNode _node;
+    private readonly IDisposable _subscription;
+    private readonly ConcurrentQueue<RaftMessage> _inbox = new();
+    private readonly InboxWorker _inboxWorker;
+    private byte[] _proposeBuffer = new byte[16 * 1024];
+    private int _inboxScheduled;
+    private long _highWatermark;
+    private long _term;
+    private volatile bool _isLeader;
+    private volatile int _leaderId = RaftNode.NoNode;
+    private volatile bool _disposed;
+    private Exception? _failure;
+
+    /// <summary>
+    /// Opens the group's replica over <paramref name="log"/> (which it then owns): loads the hard state from
+    /// <see cref="RaftGroupOptions.StateDirectory"/>, subscribes to <paramref name="transport"/> and registers with
+    /// <paramref name="ticker"/> (when null, the caller drives <see cref="Tick"/>). A one-voter group elects itself at once.
+    /// </summary>
+    public RaftReplicatedLog(IPartitionLog log, IRaftTransport transport, RaftGroupOptions options, RaftTicker? ticker)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(options);
+        Log = log;
+        _options = options;
+        _transport = transport;
+        _ticker = ticker;
+        _raftLog = new PartitionRaftLog(log, options.Clock);
+        _hardStateStore = new FileHardStateStore(options.StateDirectory);
+        HardState hardState = _hardStateStore.Load();
+        var random = new Random(options.RandomSeed ?? Random.Shared.Next());
+        _node = new RaftNode(options.ToRaftConfig(), _raftLog, hardState, snapshot: null, random);
+        _highWatermark = _node.CommitOffset + 1;
+        _inboxWorker = new InboxWorker(this);
+        lock (_gate)
+        {
+            if (options.Voters.Count == 1 && options.Voters[0] == options.NodeId) _node.Campaign();
+            DrainLocked();
+        }
+        _subscription = transport.Subscribe(log.Partition, OnMessage);
+        ticker?.Register(this);
+    }
+
+    public TopicPartition Partition => Log.Partition;
+    public IPartitionLog Log { get; }
+    public int NodeId => _options.NodeId;
+    public bool IsLeader => _isLeader;
+    public int LeaderEpoch => (int)Volatile.Read(ref _term);
+    /// <summary>Current Raft term (= <see cref="LeaderEpoch"/>).</summary>
+    public long Term => Volatile.Read(ref _term);
+    /// <summary>Leader of the current term as far as this replica knows, -1 when unknown.</summary>
+    public int LeaderId => _leaderId;
+    public long HighWatermark => Volatile.Read(ref _highWatermark);
+    /// <summary>The Raft view of the log (epoch cache; diagnostics and tests).</summary>
+    public PartitionRaftLog RaftLog => _raftLog;
+    /// <summary>Set when the group stopped after an I/O failure it cannot recover from (it then refuses appends).</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
+    public event Action<IReplicatedLog>? HighWatermarkAdvanced;
+
+    public ReplicatedAppendResult Append(ReadOnlySpan<byte> batches, long? logAppendTimeMs = null)
+    {
+        if (batches.IsEmpty) throw new ArgumentException("nothing to append", nameof(batches));
+        CheckFraming(batches);
+        long first = -1, last = -1;
+        bool advanced;
+        lock (_gate)
+        {
+            if (_disposed || _failure is not null || !_node.IsLeader) return NotLeader();
+            if (_proposeBuffer.Length < batches.Length) _proposeBuffer = new byte[Math.Max(batches.Length, _proposeBuffer.Length * 2)];
+            batches.CopyTo(_proposeBuffer);
+            int pos = 0;
+            while (pos < batches.Length)
+            {
+                RecordBatchHeader.TryRead(batches[pos..], out var header);
+                _raftLog.NextAppendTimeMs = logAppendTimeMs;
+                ProposeResult r = _node.Propose(_proposeBuffer.AsMemory(pos, header.TotalSize), header.LastOffsetDelta + 1);
+                _raftLog.NextAppendTimeMs = null;
+                if (!r.Accepted)
+                {
+                    if (first < 0) return r.Status == ProposeStatus.InvalidProposal ? Failed(ErrorCode.CorruptMessage) : NotLeader();
+                    break; // cannot happen: the role does not change within this lock
+                }
+                if (first < 0) first = r.FirstOffset;
+                last = r.LastOffset;
+                pos += header.TotalSize;
+            }
+            advanced = DrainLocked();
+        }
+        if (advanced) RaiseAdvanced();
+        return new ReplicatedAppendResult(ErrorCode.None, first, last, logAppendTimeMs ?? -1);
+    }
+
+    private static ReplicatedAppendResult NotLeader() => Failed(ErrorCode.NotLeaderOrFollower);
+    private static ReplicatedAppendResult Failed(ErrorCode error) => new(error, -1, -1, -1);
+
+    /// <summary>Checks that the input is whole v2 batches before anything is proposed (callers validated CRCs).</summary>
+    private static void CheckFraming(ReadOnlySpan<byte> batches)
+    {
+        int pos = 0, index = 0;
+        while (pos < batches.Length)
+        {
+            if (!RecordBatchHeader.TryRead(batches[pos..], out var header) || header.Magic != 2
+                || header.BatchLength < RecordBatchHeader.Size - RecordBatchHeader.LogOverhead
+                || header.TotalSize > batches.Length - pos || header.LastOffsetDelta < 0)
+                throw new ArgumentException($"batch {index} at byte {pos} is truncated or malformed", nameof(batches));
+            pos += header.TotalSize;
+            index++;
+        }
+    }
+
+    /// <summary>Advances this group's logical clock by one tick (called by <see cref="RaftTicker"/>).</summary>
+    public void Tick()
+    {
+        bool advanced;
+        lock (_gate)
+        {
+            if (_disposed || _failure is not null) return;
+            _node.Tick();
+            advanced = DrainLocked();
+        }
+        if (advanced) RaiseAdvanced();
+    }
+
+    /// <summary>Starts handing leadership to <paramref name="target"/> (controlled shutdown, rebalancing); appends are
+    /// refused until it ends. False when this replica is not leader or the target is not another voter.</summary>
+    public bool TransferLeadership(int target)
+    {
+        bool accepted, advanced;
+        lock (_gate)
+        {
+            if (_disposed || _failure is not null) return false;
+            accepted = _node.TransferLeadership(target);
+            advanced = DrainLocked();
+        }
+        if (advanced) RaiseAdvanced();
+        return accepted;
+    }
+
+    /// <summary>
+    /// The "in-sync replicas" as the leader sees them: itself plus every voter whose replicated offset is within
+    /// <paramref name="maxLagOffsets"/> of the leader's last offset and that it heard from within an election
+    /// timeout. Empty when this replica is not leader.
+    /// </summary>
+    public IReadOnlyList<int> InSyncReplicas(long maxLagOffsets = 0)
+    {
+        lock (_gate)
+        {
+            if (!_node.IsLeader) return [];
+            var result = new List<int> { _node.Id };
+            long lastOffset = _raftLog.LogEndOffset - 1;
+            foreach (RaftProgress pr in _node.Peers)
+            {
+                if (pr.IsLearner || pr.LastContactTick < 0) continue;
+                bool recent = _node.CurrentTick - pr.LastContactTick <= _options.ElectionTicks;
+                if (recent && pr.Match >= lastOffset - maxLagOffsets) result.Add(pr.Id);
+            }
+            result.Sort();
+            return result;
+        }
+    }
+
+    private void OnMessage(RaftMessage message)
+    {
+        if (_disposed) return;
+        _inbox.Enqueue(message);
+        if (Interlocked.Exchange(ref _inboxScheduled, 1) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(_inboxWorker, preferLocal: false);
+    }
+
+    private void ProcessInbox()
+    {
+        while (true)
+        {
+            bool advanced = false;
+            lock (_gate)
+            {
+                if (!_disposed && _failure is null)
+                {
+                    int n = 0;
+                    while (n++ < MaxMessagesPerTurn && _inbox.TryDequeue(out RaftMessage? m)) StepSafely(m);
+                    advanced = DrainLocked();
+                }
+                else _inbox.Clear();
+            }
+            if (advanced) RaiseAdvanced();
+            if (!_inbox.IsEmpty) continue;
+            Volatile.Write(ref _inboxScheduled, 0);
+            // A message enqueued after the emptiness check but before the reset would be stranded: look again.
+            if (_inbox.IsEmpty || Interlocked.Exchange(ref _inboxScheduled, 1) == 1) return;
+        }
+    }
+
+    private void StepSafely(RaftMessage m)
+    {
+        try
+        {
+            _node.Step(m);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            // A message the log cannot take (e.g. a snapshot install the storage cannot do): log it and go on;
+            // Raft's retries bring the message back, so the condition stays visible in the log.
+            Logger.Error($"{Partition}: node {_node.Id} could not process {m.Type} from {m.From}", ex);
+        }
+    }
+
+    private void RaiseAdvanced()
+    {
+        try
+        {
+            HighWatermarkAdvanced?.Invoke(this);
+        }
+        catch (Exception ex)
+        {
+            Logger.Error($"{Partition}: high watermark handler failed", ex);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _isLeader = false;
+            FailWaitersLocked(ErrorCode.NotLeaderOrFollower);
+        }
+        _ticker?.Unregister(this);
+        _subscription.Dispose();
+        Log.Dispose();
+    }
+
+    public override string ToString() =>
+        $"raft {Partition} node {_options.NodeId} term {Term} leader {LeaderId} hw {HighWatermark} leo {Log.LogEndOffset}";
+
+    private sealed class InboxWorker(RaftReplicatedLog owner) : IThreadPoolWorkItem
+    {
+        public void Execute() => owner.ProcessInbox();
+    }
+}
