@@ -38,6 +38,7 @@ public enum ApiKey : short
     DescribeCluster = 60,
     BrokerRegistration = 62,
     BrokerHeartbeat = 63,
+    RaftEnvelope = 120,
 }
 
 /// <summary>Codec facts per API: the version range the definitions cover and the first flexible version.</summary>
@@ -79,6 +80,7 @@ public static class ApiMessages
         new(ApiKey.DescribeCluster, "DescribeCluster", 0, 1, 0),
         new(ApiKey.BrokerRegistration, "BrokerRegistration", 0, 3, 0),
         new(ApiKey.BrokerHeartbeat, "BrokerHeartbeat", 0, 1, 0),
+        new(ApiKey.RaftEnvelope, "RaftEnvelope", 0, 0, 0),
     ];
 
     public static bool TryGet(short apiKey, out Entry entry)
