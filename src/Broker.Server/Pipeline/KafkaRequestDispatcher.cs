@@ -17,13 +17,8 @@ public sealed class KafkaRequestDispatcher : IConnectionHandler
 {
     private static readonly Logger Logger = Log.For("kafka");
     private readonly HandlerTable _handlers;
-    private readonly RequestMetrics? _metrics;
 
-    public KafkaRequestDispatcher(HandlerTable handlers, RequestMetrics? metrics = null)
-    {
-        _handlers = handlers;
-        _metrics = metrics;
-    }
+    public KafkaRequestDispatcher(HandlerTable handlers) => _handlers = handlers;
 
     public ValueTask<ChunkedBufferWriter?> HandleAsync(ConnectionContext connection, ReadOnlyMemory<byte> frame)
     {
@@ -50,7 +45,6 @@ public sealed class KafkaRequestDispatcher : IConnectionHandler
         }
 
         var context = new RequestContext(connection, header);
-        long started = _metrics is null ? 0 : Environment.TickCount64;
         ValueTask<IKafkaMessage?> pending;
         try
         {
@@ -61,17 +55,13 @@ public sealed class KafkaRequestDispatcher : IConnectionHandler
             context.TakeResponseWriter()?.Dispose();
             throw new ProtocolViolationException($"malformed {handler.Key} v{header.ApiVersion} request: {ex.Message}");
         }
-        if (pending.IsCompletedSuccessfully)
-        {
-            _metrics?.Record(header.ApiKey, Environment.TickCount64 - started);
-            return new(WriteResponse(context, pending.Result));
-        }
-        return CompleteAsync(context, pending, started);
+        if (pending.IsCompletedSuccessfully) return new(WriteResponse(context, pending.Result));
+        return CompleteAsync(context, pending);
     }
 
     public void OnConnectionClosed(ConnectionContext connection) { }
 
-    private async ValueTask<ChunkedBufferWriter?> CompleteAsync(RequestContext context, ValueTask<IKafkaMessage?> pending, long started)
+    private static async ValueTask<ChunkedBufferWriter?> CompleteAsync(RequestContext context, ValueTask<IKafkaMessage?> pending)
     {
         IKafkaMessage? response;
         try
@@ -83,7 +73,6 @@ public sealed class KafkaRequestDispatcher : IConnectionHandler
             context.TakeResponseWriter()?.Dispose();
             throw;
         }
-        _metrics?.Record(context.Header.ApiKey, Environment.TickCount64 - started);
         return WriteResponse(context, response);
     }
 
