@@ -41,6 +41,13 @@ public interface IReplicatedLog : IDisposable
     /// and metadata appliers subscribe to it. Handlers must be quick and must not throw.
     /// </summary>
     event Action<IReplicatedLog>? HighWatermarkAdvanced;
+
+    /// <summary>
+    /// Applies the log's retention (retention.ms / retention.bytes) and returns how many segments were deleted. Call
+    /// this rather than <c>Log.ApplyRetention</c>: a replicated log removes committed data only and tells its
+    /// replication where the log now starts. The default suits logs without replication state.
+    /// </summary>
+    int ApplyRetention(long nowMs) => Log.ApplyRetention(nowMs);
 }
 
 public readonly record struct ReplicatedAppendResult(ErrorCode Error, long FirstOffset, long LastOffset, long LogAppendTimeMs);

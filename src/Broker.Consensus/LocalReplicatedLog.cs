@@ -41,5 +41,8 @@ public sealed class LocalReplicatedLog : IReplicatedLog
     public ValueTask<ErrorCode> WaitForCommitAsync(long offset, TimeSpan timeout, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(offset < HighWatermark ? ErrorCode.None : ErrorCode.RequestTimedOut);
 
+    /// <summary>Everything in the log is committed (one voter), so retention applies as is.</summary>
+    public int ApplyRetention(long nowMs) => Log.ApplyRetention(nowMs);
+
     public void Dispose() => Log.Dispose();
 }

@@ -1,27 +1,28 @@
 using System.Net;
+using Broker.Cluster.Transport;
 using Broker.Config;
-using Broker.Consensus;
+using Broker.Consensus.Raft;
 using Broker.Core.Diagnostics;
 using Broker.Core.Model;
+using Broker.Host.Cluster;
 using Broker.Metadata;
 using Broker.Metadata.Controller;
-using Broker.Metadata.Image;
 using Broker.Network;
-using Broker.Server.Admin;
-using Broker.Server.Handlers;
+using Broker.Server.Lifecycle;
 using Broker.Server.Partitions;
-using Broker.Server.Pipeline;
 using Broker.Storage;
 
 namespace Broker.Host;
 
 /// <summary>
-/// The composition root of one node: storage, the metadata log and controller, the local partitions, the Kafka
-/// handlers and the listeners, started in dependency order and stopped in reverse.
-/// Today a node runs the combined roles with a one-voter quorum; the cluster issue adds Raft behind the same
-/// <see cref="IReplicatedLog"/> seam.
+/// The composition root of one node: storage, the Raft transport and ticker, the metadata log (a Raft group whose
+/// voters are controller.quorum.voters; pure brokers follow it as learners), the controller duties on voters, the
+/// local partition replicas (one Raft group each) and the Kafka listeners with the broker lifecycle on brokers.
+/// A single node is a one-voter cluster of the same code. Started in dependency order, stopped in reverse; see
+/// the partial files: .Raft (transport, groups), .Controller (controller listener and duties), .Broker (Kafka
+/// listeners, lifecycle, leadership reports, controlled shutdown).
 /// </summary>
-public sealed class BrokerNode : IAsyncDisposable
+public sealed partial class BrokerNode : IAsyncDisposable
 {
     public static readonly TopicPartition MetadataPartition = new("__cluster_metadata", 0);
     private static readonly Logger Logger = Log.For("node");
@@ -29,6 +30,7 @@ public sealed class BrokerNode : IAsyncDisposable
     private readonly List<IDisposable> _locks = new();
     private readonly List<KafkaListener> _listeners = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly IClock _clock = SystemClock.Instance;
     private LogManager? _logs;
     private LogManager? _metadataLogs;
     private MetadataNode? _metadata;
@@ -60,7 +62,46 @@ public sealed class BrokerNode : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
-        var clock = SystemClock.Instance;
+        OpenStorage();
+        StartRaft();
+        var metadataLog = OpenMetadataGroup();
+        var controllerOptions = new ControllerOptions
+        {
+            NodeId = Config.NodeId,
+            ClusterId = ClusterIdentity.For(Config),
+            NumPartitions = Config.NumPartitions,
+            DefaultReplicationFactor = Config.DefaultReplicationFactor,
+            DeleteTopicEnable = Config.DeleteTopicEnable,
+            BrokerSessionTimeout = TimeSpan.FromMilliseconds(Config.BrokerSessionTimeoutMs),
+        };
+        _metadata = new MetadataNode(controllerOptions, Config.MetadataLogDir, metadataLog, BrokerEndpoints(Config),
+            rack: null, validateTopicConfig: TopicConfigCatalog.Validate, clock: _clock,
+            activeControllerId: () => metadataLog.LeaderId, registerInProcess: false);
+
+        if (Config.IsBroker) CreatePartitionManager();
+        if (Config.IsController) _metadata.ImageChanged += UpdateMetadataLearners;
+        await _metadata.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        if (Config.IsBroker)
+        {
+            _partitions!.ApplyImage(_metadata.Current);
+            int stray = _partitions.MoveStrayLogsAside();
+            if (stray > 0) Logger.Warn($"moved {stray} logs that the metadata does not know aside (suffix {LogManager.StraySuffix})");
+        }
+        if (Config.IsController)
+        {
+            UpdateMetadataLearners(_metadata.Current);
+            StartController();
+        }
+        if (Config.IsBroker)
+        {
+            StartBroker();
+            _retention = RunRetentionAsync(TimeSpan.FromMilliseconds(Math.Max(1000, Config.LogRetentionCheckIntervalMs)));
+        }
+    }
+
+    private void OpenStorage()
+    {
         string dataDir = Config.LogDirs[0];
         if (Config.LogDirs.Count > 1)
             Logger.Warn($"log.dirs lists {Config.LogDirs.Count} directories; this version stores partitions in the first one ({dataDir})");
@@ -71,60 +112,23 @@ public sealed class BrokerNode : IAsyncDisposable
         }
 
         var topicLogOptions = new TopicLogOptions(Config);
-        _logs = new LogManager(dataDir, clock);
+        _topicLogOptions = topicLogOptions;
+        _logs = new LogManager(dataDir, _clock);
         bool sharedMetadataDir = Path.GetFullPath(Config.MetadataLogDir) == Path.GetFullPath(dataDir);
-        _metadataLogs = sharedMetadataDir ? _logs : new LogManager(Config.MetadataLogDir, clock);
+        _metadataLogs = sharedMetadataDir ? _logs : new LogManager(Config.MetadataLogDir, _clock);
         var recovered = _logs.LoadAll(tp => tp.Topic == MetadataPartition.Topic ? TopicLogOptions.MetadataLog : topicLogOptions.Defaults);
         if (!sharedMetadataDir) _metadataLogs.LoadAll(_ => TopicLogOptions.MetadataLog);
         Logger.Info($"opened {recovered.Count} partition logs in {dataDir}");
-
-        var metadataLog = new LocalReplicatedLog(_metadataLogs.GetOrCreate(MetadataPartition, TopicLogOptions.MetadataLog), leaderEpoch: 1);
-        var controllerOptions = new ControllerOptions
-        {
-            NodeId = Config.NodeId,
-            NumPartitions = Config.NumPartitions,
-            DefaultReplicationFactor = Config.DefaultReplicationFactor,
-            DeleteTopicEnable = Config.DeleteTopicEnable,
-        };
-        _metadata = new MetadataNode(controllerOptions, Config.MetadataLogDir, metadataLog, AdvertisedEndpoints(Config),
-            rack: null, validateTopicConfig: TopicConfigCatalog.Validate, clock: clock);
-
-        var brokerSettings = TopicSettings.FromBroker(Config.LogMessageTimestampType, Config.MinInsyncReplicas);
-        _partitions = new PartitionManager(_logs, Config.NodeId, topicLogOptions.For,
-            topic => TopicSettings.Resolve(topic.Configs, brokerSettings));
-        _metadata.ImageChanged += _partitions.ApplyImage;
-        await _metadata.StartAsync(cancellationToken).ConfigureAwait(false);
-        _partitions.ApplyImage(_metadata.Current);
-        int stray = _partitions.MoveStrayLogsAside();
-        if (stray > 0) Logger.Warn($"moved {stray} logs that the metadata does not know aside (suffix {LogManager.StraySuffix})");
-
-        var dispatcher = new KafkaRequestDispatcher(BuildHandlers(clock));
-        foreach (var listener in Config.BrokerListeners) StartListener(listener, dispatcher);
-        var controllerTable = new HandlerTable();
-        controllerTable.Register(new ApiVersionsHandler(controllerTable));
-        var controllerDispatcher = new KafkaRequestDispatcher(controllerTable);
-        foreach (var listener in Config.ControllerListeners) StartListener(listener, controllerDispatcher);
-
-        _retention = RunRetentionAsync(TimeSpan.FromMilliseconds(Math.Max(1000, Config.LogRetentionCheckIntervalMs)), clock);
     }
 
-    private HandlerTable BuildHandlers(IClock clock)
+    private TopicLogOptions? _topicLogOptions;
+
+    private void CreatePartitionManager()
     {
-        var metadata = _metadata!;
-        var partitions = _partitions!;
-        var admin = new ControllerTopicAdmin(() => metadata.Controller);
-        var adminOptions = AdminOptions.FromConfig(Config);
-        var table = new HandlerTable();
-        return table
-            .Register(new ApiVersionsHandler(table))
-            .Register(new MetadataHandler(() => metadata.Current, admin, adminOptions))
-            .Register(new ProduceHandler(partitions, clock))
-            .Register(new FetchHandler(partitions))
-            .Register(new ListOffsetsHandler(partitions))
-            .Register(new CreateTopicsHandler(admin, TopicConfigDefaults.FromBrokerConfig(Config)))
-            .Register(new DeleteTopicsHandler(admin))
-            .Register(new CreatePartitionsHandler(admin))
-            .Register(new DescribeClusterHandler(() => metadata.Current, adminOptions));
+        var brokerSettings = TopicSettings.FromBroker(Config.LogMessageTimestampType, Config.MinInsyncReplicas);
+        _partitions = new PartitionManager(_logs!, Config.NodeId, _topicLogOptions!.For,
+            topic => TopicSettings.Resolve(topic.Configs, brokerSettings), CreatePartitionReplica);
+        _metadata!.ImageChanged += _partitions.ApplyImage;
     }
 
     private void StartListener(ListenerEndpoint endpoint, IConnectionHandler handler)
@@ -147,7 +151,7 @@ public sealed class BrokerNode : IAsyncDisposable
         Logger.Info($"listening on {endpoint.Name} {listener.BoundEndPoint}");
     }
 
-    private async Task RunRetentionAsync(TimeSpan interval, IClock clock)
+    private async Task RunRetentionAsync(TimeSpan interval)
     {
         using var timer = new PeriodicTimer(interval);
         try
@@ -156,7 +160,7 @@ public sealed class BrokerNode : IAsyncDisposable
             {
                 try
                 {
-                    int deleted = _partitions!.RunRetention(clock.UnixTimeMilliseconds);
+                    int deleted = _partitions!.RunRetention(_clock.UnixTimeMilliseconds);
                     if (deleted > 0) Logger.Info($"retention deleted {deleted} segments");
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -168,16 +172,26 @@ public sealed class BrokerNode : IAsyncDisposable
         catch (OperationCanceledException) { }
     }
 
-    /// <summary>Stops listeners first (no new requests), then flushes and closes storage.</summary>
+    /// <summary>
+    /// Stops in reverse order: background duties and the lifecycle first, then listeners (no new requests), then
+    /// the Raft groups and transport, then storage is flushed and closed. Call <see cref="ControlledShutdownAsync"/>
+    /// first to hand leadership over.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         _stopping.Cancel();
+        await StopBrokerDutiesAsync().ConfigureAwait(false);
+        await StopControllerDutiesAsync().ConfigureAwait(false);
         foreach (var listener in _listeners)
             await listener.StopAsync().ConfigureAwait(false);
         await _retention.ConfigureAwait(false);
+        _ticker?.Dispose();
         Try("flush partitions", () => _partitions?.FlushAll());
+        Try("close partition groups", () => _partitions?.CloseReplicas());
         Try("close partitions", () => _partitions?.Dispose());
         Try("close metadata", () => _metadata?.Dispose());
+        Try("close metadata group", () => _metadataGroup?.Dispose());
+        if (_transport is not null) await _transport.DisposeAsync().ConfigureAwait(false);
         if (!ReferenceEquals(_metadataLogs, _logs)) Try("close metadata log", () => _metadataLogs?.Dispose());
         Try("close logs", () => _logs?.Dispose());
         foreach (var l in _locks) l.Dispose();
@@ -190,26 +204,11 @@ public sealed class BrokerNode : IAsyncDisposable
         catch (Exception ex) { Logger.Error($"{what} failed during shutdown", ex); }
     }
 
-    /// <summary>This version runs one combined node; refuse other topologies clearly instead of half-working.</summary>
     private static void CheckSupportedTopology(BrokerConfig config)
     {
-        if (!config.IsBroker || !config.IsController)
-            throw new StartupException($"process.roles={RolesText(config)} needs the Raft controller quorum, which this version does not have yet; use process.roles=broker,controller");
-        if (config.QuorumVoters.Count != 1)
-            throw new StartupException($"controller.quorum.voters lists {config.QuorumVoters.Count} voters; this version runs a single-voter quorum (one node)");
         foreach (var l in config.Listeners)
             if (l.Port == 0)
-                throw new StartupException($"listener {l}: port 0 is not supported (clients need a fixed advertised port)");
-    }
-
-    private static string RolesText(BrokerConfig c) => c.IsBroker ? "broker" : c.IsController ? "controller" : "";
-
-    private static IReadOnlyList<BrokerEndpoint> AdvertisedEndpoints(BrokerConfig config)
-    {
-        var list = new List<BrokerEndpoint>();
-        foreach (var l in config.AdvertisedListeners)
-            list.Add(new BrokerEndpoint(l.Name, l.Host, l.Port, (short)l.Protocol));
-        return list;
+                throw new StartupException($"listener {l}: port 0 is not supported (clients and peers need a fixed port)");
     }
 
     private static IPAddress ResolveBindAddress(string host)

@@ -12,6 +12,8 @@ namespace Broker.Host;
 public static class NodeRunner
 {
     private static readonly Logger Logger = Log.For("host");
+    /// <summary>Handing leadership over and waiting for the controller's go-ahead (a second signal does not cut it short).</summary>
+    private static readonly TimeSpan ControlledShutdownBudget = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ShutdownBudget = TimeSpan.FromSeconds(4);
 
     public static async Task<int> RunAsync(BrokerConfig config)
@@ -51,6 +53,14 @@ public static class NodeRunner
 
         Logger.Info("shutting down");
         var stopping = Stopwatch.StartNew();
+        try
+        {
+            await node.ControlledShutdownAsync(ControlledShutdownBudget).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Logger.Error("controlled shutdown failed; stopping anyway", ex);
+        }
         var shutdown = node.DisposeAsync().AsTask();
         if (await Task.WhenAny(shutdown, Task.Delay(ShutdownBudget)).ConfigureAwait(false) != shutdown)
         {

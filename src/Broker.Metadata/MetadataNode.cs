@@ -22,12 +22,18 @@ public sealed class MetadataNode : IDisposable
     private readonly Func<string, string?, string?>? _validateTopicConfig;
     private readonly Func<string, string?, string?>? _validateBrokerConfig;
     private readonly IClock _clock;
+    private readonly Func<int>? _activeControllerId;
+    private readonly bool _registerInProcess;
     private readonly Logger _logger = Log.For("metadata");
     private MetadataApplier? _applier;
     private ClusterController? _controller;
 
     /// <param name="metadataDirectory">Directory for meta.properties (metadata.log.dir, default the first log dir).</param>
     /// <param name="metadataLog">The replicated __cluster_metadata-0 log (retention must keep every record).</param>
+    /// <param name="activeControllerId">The metadata log's current leader (stamped into images); default this node.</param>
+    /// <param name="registerInProcess">Register the local broker directly with the local controller in
+    /// <see cref="StartAsync"/> (tests and embedded use); a broker process registers over the controller listener
+    /// with its lifecycle client instead.</param>
     public MetadataNode(
         ControllerOptions options,
         string metadataDirectory,
@@ -36,7 +42,9 @@ public sealed class MetadataNode : IDisposable
         string? rack = null,
         Func<string, string?, string?>? validateTopicConfig = null,
         Func<string, string?, string?>? validateBrokerConfig = null,
-        IClock? clock = null)
+        IClock? clock = null,
+        Func<int>? activeControllerId = null,
+        bool registerInProcess = true)
     {
         _options = options;
         _metadataDirectory = metadataDirectory;
@@ -46,6 +54,8 @@ public sealed class MetadataNode : IDisposable
         _validateTopicConfig = validateTopicConfig;
         _validateBrokerConfig = validateBrokerConfig;
         _clock = clock ?? SystemClock.Instance;
+        _activeControllerId = activeControllerId;
+        _registerInProcess = registerInProcess;
     }
 
     public int NodeId => _options.NodeId;
@@ -63,8 +73,8 @@ public sealed class MetadataNode : IDisposable
     public event Action<MetadataImage>? ImageChanged;
 
     /// <summary>
-    /// Reads or creates meta.properties, replays the metadata log, bootstraps it when empty and registers the
-    /// local broker. Throws when the identity does not match, the log is unreadable or registration fails.
+    /// Reads or creates meta.properties and replays the metadata log; with in-process registration it also
+    /// bootstraps a new cluster and registers the local broker. Throws when the identity does not match, the log is unreadable or registration fails.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -73,12 +83,13 @@ public sealed class MetadataNode : IDisposable
         _logger.Info($"node {identity.NodeId} of cluster {identity.ClusterId}; replaying {_log.Partition}");
 
         int nodeId = _options.NodeId;
-        _applier = new MetadataApplier(_log, identity.ClusterId, () => nodeId);
+        _applier = new MetadataApplier(_log, identity.ClusterId, _activeControllerId ?? (() => nodeId));
         _applier.ImageChanged += image => ImageChanged?.Invoke(image);
         var image = _applier.Replay();
         _logger.Info($"replayed metadata log up to offset {image.LastAppliedOffset}: {image}");
 
         _controller = new ClusterController(_options, _log, _applier, _validateTopicConfig, _validateBrokerConfig, _clock);
+        if (!_registerInProcess) return;
         if (_log.IsLeader)
         {
             var bootstrap = await _controller.BootstrapAsync(cancellationToken).ConfigureAwait(false);

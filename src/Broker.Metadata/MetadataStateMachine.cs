@@ -87,10 +87,13 @@ public sealed class MetadataStateMachine
             return;
         }
         bool leaderChanged = r.Leader != MetadataConstants.NoLeaderChange && r.Leader != current.Leader;
+        // An exact epoch (>= 0) comes from the partition's Raft group (its term); -1 keeps the controller-driven rule.
+        int leaderEpoch = r.LeaderEpoch >= 0 ? r.LeaderEpoch
+            : leaderChanged ? current.LeaderEpoch + 1 : current.LeaderEpoch;
         topic.SetPartition(current with
         {
             Leader = leaderChanged ? r.Leader : current.Leader,
-            LeaderEpoch = leaderChanged ? current.LeaderEpoch + 1 : current.LeaderEpoch,
+            LeaderEpoch = leaderEpoch,
             PartitionEpoch = current.PartitionEpoch + 1,
             Isr = r.Isr is null ? current.Isr : ImmutableCollectionsMarshal.AsImmutableArray((int[])r.Isr.Clone()),
             Replicas = r.Replicas is null ? current.Replicas : ImmutableCollectionsMarshal.AsImmutableArray((int[])r.Replicas.Clone()),

@@ -9,7 +9,7 @@ public sealed partial class RaftNode
     /// a node outside the configuration, are ignored.</summary>
     public void Step(RaftMessage m)
     {
-        if (m.To != Id || m.From == Id || (!_config.IsVoter(m.From) && !_config.IsLearner(m.From))) return;
+        if (m.To != Id || m.From == Id || (!_config.IsVoter(m.From) && !IsLearnerId(m.From))) return;
 
         if (m is VoteRequest && Role == RaftRole.Learner)
         {

@@ -161,6 +161,7 @@ public sealed partial class RaftNode
         if (pr.State == ProgressState.Snapshot) pr.BecomeReplicate();
         pr.Next = Math.Max(pr.Next, pr.Match + 1);
         if (MaybeCommit()) BroadcastCommit();
+        NoteCaughtUp(pr);
         SendAppend(pr, allowEmpty: false);
     }
 
@@ -169,6 +170,8 @@ public sealed partial class RaftNode
         if (!_progress.TryGetValue(m.From, out RaftProgress? pr)) return;
         if (m.Success)
         {
+            if (m.MatchOffset > _log.LastOffset()) return; // acknowledges entries this leader never sent: not ours
+
             bool advanced = m.MatchOffset > pr.Match;
             if (advanced)
             {
@@ -182,6 +185,7 @@ public sealed partial class RaftNode
                 if (MaybeCommit()) BroadcastCommit();
                 SendAppend(pr, allowEmpty: false);
             }
+            NoteCaughtUp(pr);
             if (m.From == LeadTransferee && pr.Match == _log.LastOffset())
                 Send(new TimeoutNow(Id, m.From, Term));
             return;
@@ -189,23 +193,40 @@ public sealed partial class RaftNode
 
         if (pr.State == ProgressState.Replicate)
         {
-            if (m.RejectedPrev <= pr.Match) return; // stale
-            pr.Next = pr.Match + 1;
+            if (m.RejectedPrev < pr.Match) return; // stale
+            if (m.RejectedPrev > pr.Match)
+            {
+                pr.Next = pr.Match + 1;
+                pr.BecomeProbe();
+                SendAppend(pr, allowEmpty: true);
+                return;
+            }
+            // Refused at the very offset it acknowledged: it lost its tail (a restart over a log that was not flushed,
+            // which the driver allows for data partitions) or this is a late duplicate. Forget the match and back off;
+            // a duplicate only costs a probe round.
+            pr.Match = -1;
             pr.BecomeProbe();
         }
         else if (pr.State == ProgressState.Probe)
         {
             if (m.RejectedPrev != pr.Next - 1) return; // stale
-            long p = Math.Min(m.HintOffset, m.RejectedPrev - 1);
-            long start = _log.StartOffset, last = _log.LastOffset();
-            while (p > pr.Match && p >= start && p <= last && _log.TermAt(p) > m.HintTerm)
-                p = _log.EntryStart(p) - 1;
-            if (p >= start && p < last) p = _log.EntryStart(p + 1) - 1; // round down to an entry end
-            pr.Next = Math.Max(p + 1, pr.Match + 1);
-            pr.ProbeSent = false;
+            if (m.RejectedPrev == pr.Match) pr.Match = -1; // as above: the acknowledged tail is gone
         }
         else return;
+        BackOff(pr, m);
         SendAppend(pr, allowEmpty: true);
+    }
+
+    /// <summary>Moves a probed peer's next offset back using the hint of its rejection.</summary>
+    private void BackOff(RaftProgress pr, AppendResponse m)
+    {
+        long p = Math.Min(m.HintOffset, m.RejectedPrev - 1);
+        long start = _log.StartOffset, last = _log.LastOffset();
+        while (p > pr.Match && p >= start && p <= last && _log.TermAt(p) > m.HintTerm)
+            p = _log.EntryStart(p) - 1;
+        if (p >= start && p < last) p = _log.EntryStart(p + 1) - 1; // round down to an entry end
+        pr.Next = Math.Max(p + 1, pr.Match + 1);
+        pr.ProbeSent = false;
     }
 
     /// <summary>Commit = the highest offset held by a majority of voters whose entry is of the current term.</summary>

@@ -20,6 +20,7 @@ public sealed partial class RaftNode
     private readonly Dictionary<int, bool> _votes = new();
     private readonly List<RaftEntry> _scratch = new();
     private readonly long[] _matchBuffer;
+    private int[] _learners;
     private RaftReady _ready = new();
     private HardState _persisted;
     private int _electionElapsed;
@@ -34,15 +35,23 @@ public sealed partial class RaftNode
         _log = log;
         _random = random;
         _matchBuffer = new long[config.Voters.Length];
+        _learners = (int[])config.Learners.Clone();
+        Array.Sort(_learners);
         if (snapshot is not null && snapshot.LastOffset >= log.StartOffset)
             throw new ArgumentException($"snapshot at {snapshot.LastOffset} but log starts at {log.StartOffset}");
         Snapshot = snapshot;
         _applied = Math.Max(snapshot?.LastOffset ?? -1, log.StartOffset - 1);
-        if (hardState.Commit > log.LogEndOffset - 1)
-            throw new ArgumentException($"persisted commit {hardState.Commit} beyond log end {log.LogEndOffset}");
+        long commit = hardState.Commit;
+        if (commit > log.LogEndOffset - 1)
+        {
+            // The log lost a committed tail (written without fsync before a crash): start from what is left and let
+            // the leader re-replicate it. The lower commit is persisted with the next Ready.
+            ClampedCommitFrom = commit;
+            commit = log.LogEndOffset - 1;
+        }
         Term = hardState.Term;
         VotedFor = hardState.VotedFor;
-        CommitOffset = Math.Max(hardState.Commit, _applied);
+        CommitOffset = Math.Max(commit, _applied);
         _persisted = hardState;
         BecomeFollower(Term, NoNode);
     }
@@ -69,6 +78,9 @@ public sealed partial class RaftNode
     /// <summary>Replication progress of every other member; empty unless leader.</summary>
     public IReadOnlyCollection<RaftProgress> Peers => _progress.Values;
     public HardState HardState => new(Term, VotedFor, CommitOffset);
+    /// <summary>The persisted commit offset when it pointed past the end of the log it was restarted with (and was
+    /// lowered to the log end); -1 when the log held everything committed. Drivers log it as a warning.</summary>
+    public long ClampedCommitFrom { get; } = -1;
 
     public bool TryGetProgress(int id, out RaftProgress progress) => _progress.TryGetValue(id, out progress!);
 
@@ -186,15 +198,18 @@ public sealed partial class RaftNode
     public void Campaign() => Campaign(transfer: false);
 
     /// <summary>Records an application snapshot covering offsets up to <see cref="RaftSnapshot.LastOffset"/> (which
-    /// must be applied and end an entry) and drops those entries from the log. The driver persists the snapshot.</summary>
+    /// must be applied and end an entry) and drops those entries from the log. The driver persists the snapshot.
+    /// The log may already start right after it (its prefix was removed by the application, e.g. Kafka retention):
+    /// the snapshot then only tells the leader what to send to peers that are behind the log start.</summary>
     public void CompactLog(RaftSnapshot snapshot)
     {
         if (snapshot.LastOffset > _applied)
             throw new ArgumentException($"snapshot at {snapshot.LastOffset} is beyond applied offset {_applied}");
-        if (snapshot.LastOffset < _log.StartOffset) return; // not newer than the current log start
+        if (snapshot.LastOffset < _log.StartOffset - 1) return; // older than the current log start
+        if (Snapshot is not null && snapshot.LastOffset <= Snapshot.LastOffset) return; // not newer than the current one
         if (_log.TermAt(snapshot.LastOffset) != snapshot.LastTerm)
             throw new ArgumentException($"snapshot term {snapshot.LastTerm} differs from log term at {snapshot.LastOffset}");
-        _log.CompactPrefix(snapshot.LastOffset);
+        if (snapshot.LastOffset >= _log.StartOffset) _log.CompactPrefix(snapshot.LastOffset);
         Snapshot = snapshot;
     }
 
@@ -259,11 +274,19 @@ public sealed partial class RaftNode
         LeaderId = Id;
         long next = _log.LogEndOffset;
         foreach (int v in _config.Voters)
-            if (v != Id) _progress[v] = new RaftProgress(v, isLearner: false, next);
-        foreach (int l in _config.Learners)
-            if (l != Id) _progress[l] = new RaftProgress(l, isLearner: true, next);
-        // An entry of the new term lets commit advance over entries of older terms (Raft §5.4.2).
-        AppendLocal(new RaftEntry(Term, _log.LogEndOffset, 1, ReadOnlyMemory<byte>.Empty));
+            if (v != Id) _progress[v] = new RaftProgress(v, isLearner: false, next, CurrentTick);
+        foreach (int l in _learners)
+            if (l != Id) _progress[l] = new RaftProgress(l, isLearner: true, next, CurrentTick);
+        // Entries of older terms can only be committed through an entry of the new term (Raft §5.4.2), so a
+        // leader whose log holds entries above its commit offset appends a no-op. When everything it has is known
+        // committed there is nothing to decide and no no-op is written: the log then carries only what clients
+        // produced (a Kafka partition whose first record is at offset 0). A sole voter's log is the committed log.
+        long last = _log.LastOffset();
+        if (last > CommitOffset)
+        {
+            if (_config.Voters.Length == 1) CommitOffset = last;
+            else AppendLocal(new RaftEntry(Term, _log.LogEndOffset, 1, ReadOnlyMemory<byte>.Empty));
+        }
         foreach (RaftProgress pr in _progress.Values) SendAppend(pr, allowEmpty: true);
     }
 }

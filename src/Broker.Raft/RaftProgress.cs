@@ -13,17 +13,21 @@ public enum ProgressState : byte
 
 /// <summary>
 /// The leader's view of one peer's replication: highest offset known to match (<see cref="Match"/>), next offset
-/// to send and the tick of the last message received from it. The broker derives "in-sync" replicas from this.
+/// to send, the tick of the last message received from it and the last tick at which it held everything the leader
+/// had committed. The broker derives "in-sync" replicas from the last two (see <see cref="LastCaughtUpTick"/>).
 /// </summary>
 public sealed class RaftProgress
 {
-    internal RaftProgress(int id, bool isLearner, long next)
+    internal RaftProgress(int id, bool isLearner, long next, long tick)
     {
         Id = id;
         IsLearner = isLearner;
         Next = next;
         Match = -1;
         LastContactTick = -1;
+        LastCaughtUpTick = -1;
+        CatchUpTarget = next - 1;
+        CatchUpTargetTick = tick;
     }
 
     public int Id { get; }
@@ -34,6 +38,16 @@ public sealed class RaftProgress
     public ProgressState State { get; internal set; }
     /// <summary>Leader tick (see <see cref="RaftNode.CurrentTick"/>) of the last message from this peer, -1 never.</summary>
     public long LastContactTick { get; internal set; }
+    /// <summary>
+    /// Latest leader tick T such that the peer has been seen holding every offset the leader had committed at T
+    /// (Kafka's lastCaughtUpTime), -1 never. A peer that keeps up stays recent under steady appends even though the
+    /// commit offset keeps moving: reaching the commit offset recorded at an earlier tick counts for that tick.
+    /// </summary>
+    public long LastCaughtUpTick { get; internal set; }
+    /// <summary>Commit offset recorded at <see cref="CatchUpTargetTick"/> that the peer is now expected to reach
+    /// (initially the leader's last offset when this progress was created).</summary>
+    internal long CatchUpTarget;
+    internal long CatchUpTargetTick;
     internal bool ProbeSent;
     internal bool RecentActive;
     internal long PendingSnapshot = -1;

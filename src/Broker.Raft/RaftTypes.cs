@@ -52,7 +52,8 @@ public readonly record struct ProposeResult(ProposeStatus Status, long FirstOffs
 }
 
 /// <summary>
-/// Static configuration of one node of a group: its id, the fixed voter and learner sets and its timers in ticks.
+/// Static configuration of one node of a group: its id, the fixed voter set, the initial learner set and its timers
+/// in ticks.
 /// </summary>
 public sealed class RaftConfig
 {
@@ -72,6 +73,7 @@ public sealed class RaftConfig
 
     public int Id { get; }
     public int[] Voters { get; }
+    /// <summary>Learners at creation; <see cref="RaftNode.SetLearners"/> replaces a node's set at runtime.</summary>
     public int[] Learners { get; }
     /// <summary>Base election timeout T: followers campaign after a random timeout in [T, 2T) ticks.</summary>
     public int ElectionTicks { get; init; } = 10;

@@ -56,6 +56,21 @@ public interface IPartitionLog : IDisposable
     /// <summary>Deletes whole segments beyond retention.ms / retention.bytes; returns how many were deleted.</summary>
     int ApplyRetention(long nowMs);
 
+    /// <summary>
+    /// <see cref="ApplyRetention(long)"/> limited to segments whose every offset is below
+    /// <paramref name="maxOffsetExclusive"/> (a replicated log passes its high watermark: uncommitted data is never
+    /// removed). The default implementation only supports the unbounded case and otherwise deletes nothing.
+    /// </summary>
+    int ApplyRetention(long nowMs, long maxOffsetExclusive) => maxOffsetExclusive == long.MaxValue ? ApplyRetention(nowMs) : 0;
+
+    /// <summary>
+    /// Discards the whole log and restarts it empty at <paramref name="newStartOffset"/> (above or below the current
+    /// offsets): LogStartOffset = LogEndOffset = newStartOffset, durably. Used when a replica installs a leader's
+    /// snapshot because the data it lacks was already removed by the leader's retention (Kafka's log start offset).
+    /// </summary>
+    void ResetTo(long newStartOffset) =>
+        throw new NotSupportedException($"{GetType().Name} cannot restart its log at offset {newStartOffset}");
+
     /// <summary>Applies changed topic-level options (retention, segment size) without reopening.</summary>
     void UpdateOptions(LogOptions options);
 }

@@ -228,6 +228,10 @@ public sealed class LogManager : IDisposable
             {
                 log.Flush();
             }
+            catch (ObjectDisposedException)
+            {
+                // closed already by its owner (a replica closes its log at shutdown)
+            }
             catch (Exception ex)
             {
                 Logger.Error($"flush failed for {log.Partition}", ex);

@@ -1,9 +1,11 @@
 namespace Broker.Storage;
 
-/// <summary>Retention (whole oldest segments) and truncation (follower divergence).</summary>
+/// <summary>Retention (whole oldest segments), truncation (follower divergence) and full resets (snapshot install).</summary>
 public sealed partial class PartitionLog
 {
-    public int ApplyRetention(long nowMs)
+    public int ApplyRetention(long nowMs) => ApplyRetention(nowMs, long.MaxValue);
+
+    public int ApplyRetention(long nowMs, long maxOffsetExclusive)
     {
         lock (_writeLock)
         {
@@ -17,6 +19,7 @@ public sealed partial class PartitionLog
             foreach (var segment in segments)
             {
                 if (segment.Size == 0) break; // only the active segment can be empty
+                if (segment.NextOffset > maxOffsetExclusive) break; // holds offsets the caller must keep
                 bool expired = options.RetentionMs >= 0 && LargestTimestamp(segment) < nowMs - options.RetentionMs;
                 bool overSize = options.RetentionBytes >= 0 && total - segment.Size >= options.RetentionBytes;
                 if (!expired && !overSize) break;
@@ -78,6 +81,24 @@ public sealed partial class PartitionLog
             if (target.Size > 0 && target.FirstAppendMs < 0) target.FirstAppendMs = _clock.UnixTimeMilliseconds;
             Volatile.Write(ref _logEndOffset, target.NextOffset);
             Logger.Info($"{Partition}: truncated to {offset}; log end offset now {target.NextOffset}");
+        }
+    }
+
+    public void ResetTo(long newStartOffset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(newStartOffset);
+        lock (_writeLock)
+        {
+            ThrowIfDisposed();
+            var segments = _segments;
+            // Newest first: a crash part-way leaves a shorter log without gaps (or an empty directory, which opens
+            // as an empty log); the replica's Raft layer then re-installs the snapshot.
+            DeleteSegments(segments, newestFirst: true);
+            var fresh = Segment.CreateActive(Directory, newStartOffset);
+            fresh.Flush();
+            Volatile.Write(ref _segments, [fresh]);
+            Volatile.Write(ref _logEndOffset, newStartOffset);
+            Logger.Info($"{Partition}: log reset; it now starts empty at {newStartOffset}");
         }
     }
 

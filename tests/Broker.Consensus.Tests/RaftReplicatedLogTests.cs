@@ -29,15 +29,16 @@ public sealed class RaftReplicatedLogTests
                 int advanced = 0;
                 replica.HighWatermarkAdvanced += _ => advanced++;
                 var r = replica.Append(RaftTestCluster.Batch("a", "b"), logAppendTimeMs: 1234);
-                Assert.Equal((ErrorCode.None, 1L, 2L, 1234L), (r.Error, r.FirstOffset, r.LastOffset, r.LogAppendTimeMs));
-                Assert.Equal(3, replica.HighWatermark);
+                // A new sole voter writes no no-op: the first batch starts at offset 0, as in Kafka.
+                Assert.Equal((ErrorCode.None, 0L, 1L, 1234L), (r.Error, r.FirstOffset, r.LastOffset, r.LogAppendTimeMs));
+                Assert.Equal(2, replica.HighWatermark);
                 Assert.Equal(1, advanced);
-                Assert.Equal(ErrorCode.None, await replica.WaitForCommitAsync(2, Bound));
+                Assert.Equal(ErrorCode.None, await replica.WaitForCommitAsync(1, Bound));
                 var stored = RaftTestCluster.ReadAll(log);
-                Assert.True(PartitionRaftLog.IsLeaderChangeBatch(stored[0]));
-                RecordBatchHeader.TryRead(stored[1], out var h);
-                Assert.Equal((1L, 1, 1234L, true), (h.BaseOffset, h.PartitionLeaderEpoch, h.MaxTimestamp, h.IsLogAppendTime));
-                Assert.True(RecordReader.Validate(stored[1], out _)); // CRC recomputed for LogAppendTime
+                Assert.Single(stored);
+                RecordBatchHeader.TryRead(stored[0], out var h);
+                Assert.Equal((0L, 1, 1234L, true), (h.BaseOffset, h.PartitionLeaderEpoch, h.MaxTimestamp, h.IsLogAppendTime));
+                Assert.True(RecordReader.Validate(stored[0], out _)); // CRC recomputed for LogAppendTime
                 Assert.Equal([1], replica.InSyncReplicas());
             }
 
@@ -48,8 +49,8 @@ public sealed class RaftReplicatedLogTests
                 using var replica = new RaftReplicatedLog(log, network.Endpoint(1),
                     new RaftGroupOptions { NodeId = 1, Voters = [1], StateDirectory = dir }, ticker: null);
                 Assert.Equal(2, replica.LeaderEpoch);
-                Assert.Equal(4, replica.HighWatermark); // old entries + the new term's no-op
-                Assert.Equal(4, replica.Append(RaftTestCluster.Batch("c")).FirstOffset);
+                Assert.Equal(2, replica.HighWatermark); // everything it had is committed; no no-op needed
+                Assert.Equal(2, replica.Append(RaftTestCluster.Batch("c")).FirstOffset);
             }
         }
         finally
@@ -85,7 +86,7 @@ public sealed class RaftReplicatedLogTests
             RaftTestCluster.WaitUntil(() => r!.HighWatermark == leader.HighWatermark, Bound, $"node {r!.NodeId} to commit");
             Assert.Equal(expected, RaftTestCluster.DataPayloads(r!.Log));
             var batches = RaftTestCluster.ReadAll(r.Log);
-            Assert.True(PartitionRaftLog.IsLeaderChangeBatch(batches[0]));
+            Assert.DoesNotContain(batches, b => PartitionRaftLog.IsLeaderChangeBatch(b)); // a new group needs no no-op
             Assert.Equal(RaftTestCluster.ReadAll(leader.Log).Select(Convert.ToHexString), batches.Select(Convert.ToHexString));
             foreach (byte[] b in batches)
             {

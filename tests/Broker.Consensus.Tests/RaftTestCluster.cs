@@ -8,24 +8,33 @@ using Broker.Storage;
 namespace Broker.Consensus.Tests;
 
 /// <summary>N replicas of one partition, each with its own LogManager directory, over an in-memory network and one
-/// shared 10 ms ticker. Replicas can be stopped (disposed) and restarted from their directories.</summary>
+/// shared 10 ms ticker. Replicas can be stopped (disposed) and restarted from their directories. Voters are 1..N;
+/// optional learner replicas N+1.. see themselves as learners, but voters only replicate to them once told
+/// (<see cref="RaftReplicatedLog.SetLearners"/>).</summary>
 internal sealed class RaftTestCluster : IDisposable
 {
     public static readonly TopicPartition Tp = new("events", 0);
 
     private readonly LogManager?[] _managers;
     private readonly int[] _ids;
+    private readonly int[] _voters;
+    private readonly LogOptions _logOptions;
+    private readonly int _replicaLagTicks;
 
-    public RaftTestCluster(int nodes, int electionTicks = 10)
+    public RaftTestCluster(int nodes, int electionTicks = 10, int learners = 0, LogOptions? logOptions = null,
+        int replicaLagTicks = 100)
     {
         Root = Path.Combine(Path.GetTempPath(), "raftlog-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Root);
         ElectionTicks = electionTicks;
-        _ids = Enumerable.Range(1, nodes).ToArray();
-        _managers = new LogManager?[nodes];
-        Replicas = new RaftReplicatedLog?[nodes];
+        _logOptions = logOptions ?? new LogOptions { SegmentBytes = 64 * 1024 };
+        _replicaLagTicks = replicaLagTicks;
+        _voters = Enumerable.Range(1, nodes).ToArray();
+        _ids = Enumerable.Range(1, nodes + learners).ToArray();
+        _managers = new LogManager?[_ids.Length];
+        Replicas = new RaftReplicatedLog?[_ids.Length];
         Ticker = new RaftTicker(TimeSpan.FromMilliseconds(10));
-        for (int i = 0; i < nodes; i++) Start(_ids[i]);
+        foreach (int id in _ids) Start(id);
     }
 
     public string Root { get; }
@@ -33,7 +42,8 @@ internal sealed class RaftTestCluster : IDisposable
     public InMemoryRaftNetwork Network { get; } = new();
     public RaftTicker Ticker { get; }
     public RaftReplicatedLog?[] Replicas { get; }
-    public IReadOnlyList<int> Ids => _ids;
+    /// <summary>The voters' ids.</summary>
+    public IReadOnlyList<int> Ids => _voters;
 
     public RaftReplicatedLog Node(int id) => Replicas[id - 1] ?? throw new InvalidOperationException($"node {id} is stopped");
 
@@ -42,18 +52,29 @@ internal sealed class RaftTestCluster : IDisposable
     public RaftReplicatedLog Start(int id)
     {
         var manager = new LogManager(Path.Combine(Root, $"node{id}"), SystemClock.Instance);
-        IPartitionLog log = manager.GetOrCreate(Tp, new LogOptions { SegmentBytes = 64 * 1024 });
+        IPartitionLog log = manager.GetOrCreate(Tp, _logOptions);
+        bool learner = Array.IndexOf(_voters, id) < 0;
         var replica = new RaftReplicatedLog(log, Network.Endpoint(id), new RaftGroupOptions
         {
             NodeId = id,
-            Voters = _ids,
+            Voters = _voters,
+            Learners = learner ? [id] : null,
             StateDirectory = PartitionDir(id),
             ElectionTicks = ElectionTicks,
+            ReplicaLagTicks = _replicaLagTicks,
             RandomSeed = id * 7919,
         }, Ticker);
         _managers[id - 1] = manager;
         Replicas[id - 1] = replica;
         return replica;
+    }
+
+    /// <summary>Opens a stopped replica's partition log directly (to damage it as a crash would).</summary>
+    public (LogManager Manager, IPartitionLog Log) OpenStoppedLog(int id)
+    {
+        if (Replicas[id - 1] is not null) throw new InvalidOperationException($"node {id} is running");
+        var manager = new LogManager(Path.Combine(Root, $"node{id}"), SystemClock.Instance);
+        return (manager, manager.GetOrCreate(Tp, _logOptions));
     }
 
     public void Stop(int id)
@@ -140,7 +161,7 @@ internal sealed class RaftTestCluster : IDisposable
     public void Dispose()
     {
         Ticker.Dispose();
-        for (int i = 0; i < Replicas.Length; i++) Stop(_ids[i]);
+        foreach (int id in _ids) Stop(id);
         try
         {
             Directory.Delete(Root, recursive: true);

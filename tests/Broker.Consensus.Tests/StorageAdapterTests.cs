@@ -111,3 +111,52 @@ public sealed class StorageAdapterTests : IDisposable
         Assert.Equal(new HardState(8, 3, 42), store.Load());
     }
 }
+
+public sealed class EpochCheckpointTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "raftepochs-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public void The_term_before_the_log_start_survives_a_restart_through_the_checkpoint()
+    {
+        var checkpoint = new EpochCheckpointFile(Path.Combine(_dir, "state"));
+        Assert.Empty(checkpoint.Load());
+        using (var manager = new LogManager(_dir, SystemClock.Instance))
+        {
+            var log = manager.GetOrCreate(RaftTestCluster.Tp, new LogOptions { SegmentBytes = 160 });
+            var raftLog = new PartitionRaftLog(log, checkpoint: checkpoint);
+            raftLog.Append(new RaftEntry(2, 0, 1, ReadOnlyMemory<byte>.Empty));
+            raftLog.Append(new RaftEntry(2, 1, 2, RaftTestCluster.Batch("a", "b")));
+            raftLog.Append(new RaftEntry(4, 3, 1, RaftTestCluster.Batch("c")));
+            raftLog.Append(new RaftEntry(5, 4, 1, RaftTestCluster.Batch("d")));
+            raftLog.CheckpointEpochs();
+            Assert.Equal([(0L, 2L), (3L, 4L), (4L, 5L)], checkpoint.Load());
+            // A snapshot install restarts the log empty after the snapshot, checkpointing its term first.
+            raftLog.ResetToSnapshot(9, 6);
+            Assert.Equal((10L, 10L, 6L), (log.LogStartOffset, raftLog.LogEndOffset, raftLog.BaseTerm));
+            Assert.Equal([(0L, 2L), (3L, 4L), (4L, 5L), (9L, 6L)], checkpoint.Load());
+        }
+        using (var manager = new LogManager(_dir, SystemClock.Instance))
+        {
+            var log = manager.GetOrCreate(RaftTestCluster.Tp, new LogOptions { SegmentBytes = 160 });
+            var reopened = new PartitionRaftLog(log, checkpoint: checkpoint);
+            Assert.True(reopened.BaseTermKnown);
+            Assert.Equal(6, reopened.TermAt(9));
+            Assert.False(new PartitionRaftLog(log).BaseTermKnown); // without the checkpoint the term is unknown
+
+            // A damaged checkpoint is reported, not trusted.
+            byte[] bytes = File.ReadAllBytes(checkpoint.FilePath);
+            bytes[12] ^= 1;
+            File.WriteAllBytes(checkpoint.FilePath, bytes);
+            Assert.Throws<InvalidDataException>(() => checkpoint.Load());
+            var damaged = new PartitionRaftLog(log, checkpoint: checkpoint);
+            Assert.False(damaged.BaseTermKnown);
+            Assert.Equal(0, damaged.TermAt(9));
+        }
+    }
+}

@@ -28,6 +28,8 @@ internal sealed class InMemoryPartitionLog : IPartitionLog
     public int ReadCount { get; private set; }
     /// <summary>Caps batches per read, like the real log that reads from one segment at a time.</summary>
     public int MaxBatchesPerRead { get; set; } = int.MaxValue;
+    /// <summary>Number of batches appended so far (one per controller commit).</summary>
+    public int BatchCount { get { lock (_gate) return _batches.Count; } }
 
     public AppendInfo Append(ReadOnlySpan<byte> batches, int leaderEpoch, long? logAppendTimeMs = null)
     {

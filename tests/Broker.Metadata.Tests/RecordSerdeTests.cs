@@ -20,6 +20,8 @@ public class RecordSerdeTests
         new ConfigRecord(ConfigResourceType.Broker, "", "log.retention.hours", null),
         new PartitionChangeRecord(2, TopicId, MetadataConstants.NoLeaderChange, [2], null),
         new PartitionChangeRecord(2, TopicId, 3, null, [3, 4]),
+        new PartitionChangeRecord(2, TopicId, 3, [3, 4], null, LeaderEpoch: 0),
+        new PartitionChangeRecord(2, TopicId, MetadataConstants.NoLeaderChange, [4, 3], null, LeaderEpoch: 70000),
         new FenceBrokerRecord(1, 10),
         new UnfenceBrokerRecord(1, 10),
         new RemoveTopicRecord(TopicId),

@@ -89,11 +89,11 @@ public sealed class RaftLogAndNodeTests
         node.Campaign();
         Assert.True(node.IsLeader);
         ProposeResult r = node.Propose(new byte[] { 1, 2 }, 3);
-        Assert.Equal((1L, 3L), (r.FirstOffset, r.LastOffset));
+        Assert.Equal((0L, 2L), (r.FirstOffset, r.LastOffset)); // no no-op: a new sole voter has nothing to commit
         RaftReady ready = node.GetReady();
-        Assert.Equal(new HardState(1, 7, 3), ready.HardState);
+        Assert.Equal(new HardState(1, 7, 2), ready.HardState);
         Assert.Equal(0, ready.LogWrittenFrom);
-        Assert.Equal(2, ready.CommittedEntries.Count);
+        Assert.Single(ready.CommittedEntries);
         Assert.False(node.HasReady);
     }
 

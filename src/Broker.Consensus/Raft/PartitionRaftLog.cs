@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Broker.Core.Diagnostics;
 using Broker.Core.Records;
 using Broker.Raft;
@@ -11,7 +12,9 @@ namespace Broker.Consensus.Raft;
 /// partitionLeaderEpoch (the Raft term is the Kafka leader epoch). The empty entry a new leader appends becomes a
 /// control batch (LEADER_CHANGE, one record) that Kafka consumers skip.
 /// Terms are answered from an epoch → start-offset cache (Kafka's leader-epoch checkpoint, kept in memory and
-/// rebuilt by a header scan of the log on open). Retention of data partitions is Kafka's, independent of Raft:
+/// rebuilt by a header scan of the log on open; the term of the offset just before the log start, which no batch
+/// carries any more, comes from an optional <see cref="EpochCheckpointFile"/>). Retention is applied to the partition
+/// log by its owner (bounded by the high watermark), which then tells Raft where the log starts;
 /// <see cref="CompactPrefix"/> only moves the Raft view of the log start and never deletes data.
 /// Not thread-safe: used by one <see cref="RaftReplicatedLog"/> under its executor.
 /// </summary>
@@ -20,27 +23,36 @@ public sealed class PartitionRaftLog : IRaftLog
     /// <summary>Bytes read per <see cref="Read"/> call (at least one batch is always returned).</summary>
     public const int DefaultMaxReadBytes = 1 << 20;
     private const int LeaderChangeControlType = 2;
+    private static readonly Logger Logger = Broker.Core.Diagnostics.Log.For("raft");
 
     private readonly IPartitionLog _log;
     private readonly IClock _clock;
     private readonly int _maxReadBytes;
     /// <summary>(start offset, term) of each term present in the log, ascending in both.</summary>
     private readonly List<(long Start, long Term)> _epochs = new();
-    private readonly RecordBatchBuilder _controlBuilder = new(128);
     private long _compactedTo = -1; // last offset covered by a Raft snapshot (CompactPrefix/ResetToSnapshot)
     private long _baseTerm;
     // Tiny cache of the batch found by the last EntryStart lookup.
     private long _cachedBatchFirst = -1, _cachedBatchLast = -1;
+    private readonly EpochCheckpointFile? _checkpoint;
+    private List<(long Start, long Term)>? _savedCheckpoint;
 
-    public PartitionRaftLog(IPartitionLog log, IClock? clock = null, int maxReadBytes = DefaultMaxReadBytes)
+    public PartitionRaftLog(IPartitionLog log, IClock? clock = null, int maxReadBytes = DefaultMaxReadBytes,
+        EpochCheckpointFile? checkpoint = null)
     {
         ArgumentNullException.ThrowIfNull(log);
         if (maxReadBytes < RecordBatchHeader.Size) throw new ArgumentOutOfRangeException(nameof(maxReadBytes));
         _log = log;
         _clock = clock ?? SystemClock.Instance;
         _maxReadBytes = maxReadBytes;
+        _checkpoint = checkpoint;
         RebuildEpochCache();
+        LoadBaseTerm();
     }
+
+    /// <summary>False when the log starts above 0 and the term of the offset before its start is unknown (no
+    /// checkpoint covers it): Raft then assumes term 0 there.</summary>
+    public bool BaseTermKnown { get; private set; } = true;
 
     public IPartitionLog PartitionLog => _log;
 
@@ -172,46 +184,119 @@ public sealed class PartitionRaftLog : IRaftLog
     }
 
     /// <summary>
-    /// Installs a snapshot: the log must become empty and start at <paramref name="snapshotOffset"/> + 1. Storage can
-    /// only restart a log at an offset below its current start, so a forward reset is refused (see the report).
+    /// Installs a snapshot: the partition log is discarded and restarts empty at <paramref name="snapshotOffset"/> + 1
+    /// (<see cref="IPartitionLog.ResetTo"/>); the data before it is gone, like below Kafka's log start offset. The
+    /// snapshot's term is checkpointed first so it survives a restart.
     /// </summary>
     public void ResetToSnapshot(long snapshotOffset, long snapshotTerm)
     {
         long next = snapshotOffset + 1;
-        if (next <= _log.LogStartOffset || _log.LogEndOffset == next && _log.LogStartOffset == next)
+        if (_checkpoint is not null && snapshotOffset >= 0)
         {
-            _log.TruncateTo(next);
+            var pairs = BuildCheckpoint();
+            pairs.RemoveAll(p => p.Start >= snapshotOffset);
+            pairs.Add((snapshotOffset, snapshotTerm));
+            SaveCheckpoint(pairs);
         }
-        else
-        {
-            throw new NotSupportedException(
-                $"{_log.Partition}: installing a snapshot at {snapshotOffset} needs the log restarted at {next}, but it holds " +
-                $"[{_log.LogStartOffset}, {_log.LogEndOffset}); partition logs cannot be reset forward yet");
-        }
+        _log.ResetTo(next);
         _epochs.Clear();
         _cachedBatchFirst = _cachedBatchLast = -1;
         _compactedTo = snapshotOffset;
         _baseTerm = snapshotTerm;
+        BaseTermKnown = true;
+    }
+
+    /// <summary>
+    /// Persists the epoch history (when it changed since the last save) so the term before the log start is known
+    /// after a restart. Call before removing a log prefix (retention). No-op without a checkpoint file.
+    /// </summary>
+    public void CheckpointEpochs()
+    {
+        if (_checkpoint is null) return;
+        var pairs = BuildCheckpoint();
+        if (_savedCheckpoint is not null && _savedCheckpoint.SequenceEqual(pairs)) return;
+        SaveCheckpoint(pairs);
+    }
+
+    private List<(long Start, long Term)> BuildCheckpoint()
+    {
+        var pairs = new List<(long Start, long Term)>(_epochs.Count + 1);
+        long start = StartOffset;
+        if (start > 0 && (_epochs.Count == 0 || _epochs[0].Start > start - 1)) pairs.Add((start - 1, BaseTerm));
+        pairs.AddRange(_epochs);
+        return pairs;
+    }
+
+    private void SaveCheckpoint(List<(long Start, long Term)> pairs)
+    {
+        _checkpoint!.Save(pairs);
+        _savedCheckpoint = pairs;
+    }
+
+    /// <summary>On open: the term of the offset before the log start, from the checkpoint.</summary>
+    private void LoadBaseTerm()
+    {
+        long start = _log.LogStartOffset;
+        if (start == 0) return;
+        List<(long Start, long Term)> pairs = [];
+        if (_checkpoint is not null)
+        {
+            try
+            {
+                pairs = _checkpoint.Load();
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
+            {
+                Logger.Warn($"{_log.Partition}: ignoring epoch checkpoint: {ex.Message}");
+            }
+        }
+        long term = -1;
+        foreach ((long s, long t) in pairs)
+            if (s <= start - 1) term = t;
+        if (term >= 0)
+        {
+            _baseTerm = term;
+            return;
+        }
+        BaseTermKnown = false;
+        if (_checkpoint is not null)
+            Logger.Warn($"{_log.Partition}: the term of offset {start - 1} (before the log start) is unknown; assuming 0");
     }
 
     /// <summary>A control batch with one LEADER_CHANGE record (key version:int16=0, type:int16=2; empty value).</summary>
+    /// <summary>
+    /// The leader no-op: a control batch with no records covering one offset. Kafka clients skip control batches
+    /// and move past empty batches (as after compaction), so the no-op never reaches applications; it only costs the
+    /// partition one offset.
+    /// </summary>
     private ReadOnlyMemory<byte> BuildLeaderChangeBatch()
     {
         long now = _clock.UnixTimeMilliseconds;
-        Span<byte> key = stackalloc byte[4];
-        key[0] = 0;
-        key[1] = 0;
-        key[2] = 0;
-        key[3] = LeaderChangeControlType;
-        _controlBuilder.Reset(now, attributes: RecordBatchHeader.ControlMask);
-        _controlBuilder.Add(now, key, ReadOnlySpan<byte>.Empty);
-        return _controlBuilder.Build();
+        var batch = new byte[RecordBatchHeader.Size];
+        Span<byte> b = batch;
+        BinaryPrimitives.WriteInt64BigEndian(b, 0);                                   // base offset (assigned by the log)
+        BinaryPrimitives.WriteInt32BigEndian(b[8..], RecordBatchHeader.Size - RecordBatchHeader.LogOverhead);
+        BinaryPrimitives.WriteInt32BigEndian(b[12..], 0);                             // partition leader epoch (stamped)
+        b[16] = 2;                                                                    // magic
+        BinaryPrimitives.WriteInt16BigEndian(b[RecordBatchHeader.AttributesOffset..], RecordBatchHeader.ControlMask);
+        BinaryPrimitives.WriteInt32BigEndian(b[23..], 0);                             // last offset delta
+        BinaryPrimitives.WriteInt64BigEndian(b[27..], now);                           // first timestamp
+        BinaryPrimitives.WriteInt64BigEndian(b[35..], now);                           // max timestamp
+        BinaryPrimitives.WriteInt64BigEndian(b[43..], -1);                            // producer id
+        BinaryPrimitives.WriteInt16BigEndian(b[51..], -1);                            // producer epoch
+        BinaryPrimitives.WriteInt32BigEndian(b[53..], -1);                            // base sequence
+        BinaryPrimitives.WriteInt32BigEndian(b[57..], 0);                             // records count
+        RecordBatchValidator.RewriteCrc(b);
+        return batch;
     }
 
-    /// <summary>True when <paramref name="batch"/> is the control batch a leader appends on election.</summary>
+    /// <summary>True when <paramref name="batch"/> is the no-op a leader appends on election: a control batch without
+    /// records (or, as written by earlier versions, with one LEADER_CHANGE control record).</summary>
     public static bool IsLeaderChangeBatch(ReadOnlySpan<byte> batch)
     {
-        if (!RecordBatchHeader.TryRead(batch, out var header) || !header.IsControl || header.RecordsCount != 1) return false;
+        if (!RecordBatchHeader.TryRead(batch, out var header) || !header.IsControl) return false;
+        if (header.RecordsCount == 0) return header.LastOffsetDelta == 0;
+        if (header.RecordsCount != 1) return false;
         var records = new RecordReader(batch);
         if (!records.TryRead(out var record, out _)) return false;
         var key = record.Key;

@@ -20,6 +20,9 @@ public sealed class RaftGroupOptions
     public int MaxEntriesPerMessage { get; init; } = 64;
     public bool PreVote { get; init; } = true;
     public bool CheckQuorum { get; init; } = true;
+    /// <summary>A voter stays in sync while it has held everything the leader had committed at some tick within the
+    /// last this-many ticks (Kafka's replica.lag.time.max.ms, in ticks), and was heard from within an election timeout.</summary>
+    public int ReplicaLagTicks { get; init; } = 100;
     /// <summary>fsync the log before acknowledging/sending appended entries (Raft's durability rule). Turning it off
     /// trades crash safety of a minority for latency, like Kafka's default flush policy.</summary>
     public bool FlushOnWrite { get; init; } = true;

@@ -23,6 +23,8 @@ public sealed partial class RaftReplicatedLog
                 //    the durable log), then term/vote/commit.
                 if (ready.LogWrittenFrom >= 0 && _options.FlushOnWrite) Log.Flush();
                 if (ready.HardState is { } hs) _hardStateStore.Save(hs);
+                if (ready.Snapshot is { } snap)
+                    Logger.Info($"{Partition}: node {_node.Id} installed the leader's snapshot; log now starts at {snap.LastOffset + 1}");
                 // 2. Messages (the transport never blocks).
                 foreach (RaftMessage m in ready.Messages) _transport.Send(Log.Partition, m);
                 // 3. Committed entries are already in the partition log; the commit offset is the high watermark.
@@ -39,6 +41,7 @@ public sealed partial class RaftReplicatedLog
         }
 
         Volatile.Write(ref _term, _node.Term);
+        RefreshInSyncCountLocked();
         _leaderId = _node.LeaderId;
         _isLeader = _node.IsLeader;
         if (_waiters.Count > 0 && (!_node.IsLeader || _node.Term != _waitersTerm))

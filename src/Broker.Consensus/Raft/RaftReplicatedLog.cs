@@ -54,11 +54,20 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
         _options = options;
         _transport = transport;
         _ticker = ticker;
-        _raftLog = new PartitionRaftLog(log, options.Clock);
+        if (options.ReplicaLagTicks < 1) throw new ArgumentOutOfRangeException(nameof(options), "ReplicaLagTicks must be positive");
+        _raftLog = new PartitionRaftLog(log, options.Clock, checkpoint: new EpochCheckpointFile(options.StateDirectory));
         _hardStateStore = new FileHardStateStore(options.StateDirectory);
         HardState hardState = _hardStateStore.Load();
         var random = new Random(options.RandomSeed ?? Random.Shared.Next());
-        _node = new RaftNode(options.ToRaftConfig(), _raftLog, hardState, snapshot: null, random);
+        // Data below the log start was removed by retention (or replaced by an installed snapshot): the leader must
+        // know a snapshot ends right before it, to bring lagging replicas up by a snapshot install.
+        long start = log.LogStartOffset;
+        RaftSnapshot? snapshot = start > 0 ? new RaftSnapshot(start - 1, _raftLog.TermAt(start - 1), ReadOnlyMemory<byte>.Empty) : null;
+        _node = new RaftNode(options.ToRaftConfig(), _raftLog, hardState, snapshot, random);
+        if (_node.ClampedCommitFrom >= 0)
+            Logger.Warn($"{log.Partition}: node {options.NodeId}: persisted commit offset {_node.ClampedCommitFrom} is beyond the " +
+                        $"log end {log.LogEndOffset} (unflushed data lost in a crash); continuing from commit {_node.CommitOffset}, " +
+                        "the leader re-replicates the rest");
         _highWatermark = _node.CommitOffset + 1;
         _inboxWorker = new InboxWorker(this);
         lock (_gate)
@@ -145,6 +154,7 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
         lock (_gate)
         {
             if (_disposed || _failure is not null) return;
+            SyncLogStartLocked();
             _node.Tick();
             advanced = DrainLocked();
         }
@@ -164,29 +174,6 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
         }
         if (advanced) RaiseAdvanced();
         return accepted;
-    }
-
-    /// <summary>
-    /// The "in-sync replicas" as the leader sees them: itself plus every voter whose replicated offset is within
-    /// <paramref name="maxLagOffsets"/> of the leader's last offset and that it heard from within an election
-    /// timeout. Empty when this replica is not leader.
-    /// </summary>
-    public IReadOnlyList<int> InSyncReplicas(long maxLagOffsets = 0)
-    {
-        lock (_gate)
-        {
-            if (!_node.IsLeader) return [];
-            var result = new List<int> { _node.Id };
-            long lastOffset = _raftLog.LogEndOffset - 1;
-            foreach (RaftProgress pr in _node.Peers)
-            {
-                if (pr.IsLearner || pr.LastContactTick < 0) continue;
-                bool recent = _node.CurrentTick - pr.LastContactTick <= _options.ElectionTicks;
-                if (recent && pr.Match >= lastOffset - maxLagOffsets) result.Add(pr.Id);
-            }
-            result.Sort();
-            return result;
-        }
     }
 
     private void OnMessage(RaftMessage message)

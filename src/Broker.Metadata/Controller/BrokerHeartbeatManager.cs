@@ -80,7 +80,7 @@ public sealed class BrokerHeartbeatManager : IDisposable
             var result = await _controller.RegisterBrokerAsync(
                 spec.BrokerId, spec.IncarnationId, spec.Endpoints, spec.Rack, unfence: false, cancellationToken).ConfigureAwait(false);
             if (result.Error == ErrorCode.None)
-                _sessions[spec.BrokerId] = new Session(result.BrokerEpoch, now);
+                _sessions[spec.BrokerId] = new Session(result.BrokerEpoch, now) { HeardFrom = true };
             return result;
         }
         finally { _lock.Release(); }
@@ -103,6 +103,7 @@ public sealed class BrokerHeartbeatManager : IDisposable
             long now = _clock.MonotonicMilliseconds;
             var session = SessionFor(broker, now);
             session.LastContactMs = now;
+            session.HeardFrom = true;
             session.MetadataOffset = heartbeat.CurrentMetadataOffset;
             // The registration record's offset is the broker epoch: the broker has caught up once it applied it.
             bool caughtUp = heartbeat.CurrentMetadataOffset >= broker.BrokerEpoch;
@@ -257,9 +258,14 @@ public sealed class BrokerHeartbeatManager : IDisposable
         return session;
     }
 
-    /// <summary>A session is live when it belongs to that epoch, was heard from within the timeout and was not released by shutdown.</summary>
+    /// <summary>
+    /// A session is live when it belongs to that epoch, was heard from (by this controller, not just seeded at its
+    /// activation) within the timeout and was not released by shutdown. A seeded session still fences a silent
+    /// broker, but does not hold back a restarted process (new incarnation) from registering: the controller has no
+    /// evidence the old one is still running, and a restarted single node is its own controller.
+    /// </summary>
     private bool IsLive(int brokerId, long brokerEpoch, long now) =>
-        _sessions.TryGetValue(brokerId, out var s) && s.Epoch == brokerEpoch && !s.ShutdownApproved
+        _sessions.TryGetValue(brokerId, out var s) && s.Epoch == brokerEpoch && !s.ShutdownApproved && s.HeardFrom
         && now - s.LastContactMs < _sessionTimeoutMs;
 
     private static string? CheckFeatures(MetadataImage image, BrokerRegistrationSpec spec)
@@ -291,5 +297,7 @@ public sealed class BrokerHeartbeatManager : IDisposable
         public long LastContactMs { get; set; } = lastContactMs;
         public long MetadataOffset { get; set; } = -1;
         public bool ShutdownApproved { get; set; }
+        /// <summary>A registration or heartbeat arrived on this controller (false for sessions seeded at activation).</summary>
+        public bool HeardFrom { get; set; }
     }
 }

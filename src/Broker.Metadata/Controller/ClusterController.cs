@@ -53,14 +53,23 @@ public sealed partial class ClusterController : IDisposable
     public bool IsActive => _log.IsLeader;
 
     /// <summary>
-    /// Writes the bootstrap records (metadata.version) when the metadata log is empty; does nothing otherwise.
+    /// Writes the bootstrap records (metadata.version) when the committed metadata has none yet (a new cluster);
+    /// does nothing otherwise. Called by each newly active controller: the log is not empty even in a new cluster
+    /// (a Raft leader's first entry is its no-op), so the image decides, not the log length.
     /// </summary>
     public async Task<ControllerResult> BootstrapAsync(CancellationToken cancellationToken = default)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_log.Log.LogEndOffset > 0) return ControllerResult.Ok;
+            if (!_log.IsLeader) return new(ErrorCode.NotController, "this node is not the active controller");
+            // Everything the previous leaders committed must be applied before deciding (Raft: the leader's no-op
+            // commits every earlier entry; wait for it, bounded).
+            var waited = await _log.WaitForCommitAsync(_log.Log.LogEndOffset - 1, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+            if (waited != ErrorCode.None && _log.Log.LogEndOffset > 0) return new(MapLogError(waited), "the metadata log did not commit its tail in time");
+            var caughtUp = TryCatchUp();
+            if (!caughtUp.IsSuccess) return caughtUp;
+            if (_applier.Current.GetFeatureLevel(MetadataConstants.MetadataVersionFeature) > 0) return ControllerResult.Ok;
             _logger.Info($"bootstrapping empty metadata log: {MetadataConstants.MetadataVersionFeature}={_options.MetadataVersion}");
             var records = new List<MetadataRecord>
             {

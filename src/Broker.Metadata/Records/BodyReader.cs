@@ -72,6 +72,14 @@ public ref struct BodyReader
         return values;
     }
 
+    /// <summary>Skips <paramref name="count"/> bytes (e.g. an unknown tagged field); throws when fewer remain.</summary>
+    public void Skip(uint count, string what)
+    {
+        if (count > (uint)Remaining)
+            throw new MetadataFormatException($"truncated {what} at byte {_position}: need {count}, have {Remaining}");
+        _position += (int)count;
+    }
+
     /// <summary>Skips the tagged-field section that ends a structure (unknown tags are ignored).</summary>
     public void SkipTaggedFields()
     {

@@ -41,12 +41,8 @@ public static class MetadataRecordSerde
                 writer.WriteNullableString(r.Value);
                 break;
             case PartitionChangeRecord r:
-                writer.WriteInt32(r.PartitionId);
-                writer.WriteUuid(r.TopicId);
-                writer.WriteInt32(r.Leader);
-                writer.WriteNullableInt32Array(r.Isr);
-                writer.WriteNullableInt32Array(r.Replicas);
-                break;
+                WritePartitionChange(r, writer);
+                return; // writes its own tagged fields
             case FenceBrokerRecord r: writer.WriteInt32(r.Id); writer.WriteInt64(r.Epoch); break;
             case UnfenceBrokerRecord r: writer.WriteInt32(r.Id); writer.WriteInt64(r.Epoch); break;
             case RemoveTopicRecord r: writer.WriteUuid(r.TopicId); break;
@@ -79,9 +75,11 @@ public static class MetadataRecordSerde
         uint version = reader.ReadUVarint();
         if (type > short.MaxValue || version > MaxSupportedVersion)
             return new UnknownMetadataRecord((int)Math.Min(type, int.MaxValue), (int)Math.Min(version, int.MaxValue));
-        var record = ReadBody((MetadataRecordType)(short)type, ref reader);
+        var record = (MetadataRecordType)(short)type == MetadataRecordType.PartitionChange
+            ? ReadPartitionChange(ref reader) // reads its own tagged fields
+            : ReadBody((MetadataRecordType)(short)type, ref reader);
         if (record is null) return new UnknownMetadataRecord((int)type, (int)version);
-        reader.SkipTaggedFields();
+        if (record is not PartitionChangeRecord) reader.SkipTaggedFields();
         if (reader.Remaining != 0)
             throw new MetadataFormatException($"{reader.Remaining} unexpected trailing bytes after {(MetadataRecordType)(short)type} record");
         return record;
@@ -94,8 +92,6 @@ public static class MetadataRecordSerde
         MetadataRecordType.Topic => new TopicRecord(reader.ReadString(), reader.ReadUuid()),
         MetadataRecordType.Partition => ReadPartition(ref reader),
         MetadataRecordType.Config => ReadConfig(ref reader),
-        MetadataRecordType.PartitionChange => new PartitionChangeRecord(
-            reader.ReadInt32(), reader.ReadUuid(), reader.ReadInt32(), reader.ReadNullableInt32Array(), reader.ReadNullableInt32Array()),
         MetadataRecordType.FenceBroker => new FenceBrokerRecord(reader.ReadInt32(), reader.ReadInt64()),
         MetadataRecordType.UnfenceBroker => new UnfenceBrokerRecord(reader.ReadInt32(), reader.ReadInt64()),
         MetadataRecordType.RemoveTopic => new RemoveTopicRecord(reader.ReadUuid()),
@@ -155,6 +151,52 @@ public static class MetadataRecordSerde
         string? rack = reader.ReadNullableString();
         bool fenced = reader.ReadBool();
         return new RegisterBrokerRecord(brokerId, incarnation, epoch, endpoints, rack, fenced);
+    }
+
+    /// <summary>Tagged field of PartitionChangeRecord carrying an exact leader epoch (absent = bump on leader change).</summary>
+    private const uint LeaderEpochTag = 0;
+
+    private static void WritePartitionChange(PartitionChangeRecord r, BodyWriter writer)
+    {
+        writer.WriteInt32(r.PartitionId);
+        writer.WriteUuid(r.TopicId);
+        writer.WriteInt32(r.Leader);
+        writer.WriteNullableInt32Array(r.Isr);
+        writer.WriteNullableInt32Array(r.Replicas);
+        if (r.LeaderEpoch == MetadataConstants.BumpLeaderEpoch)
+        {
+            writer.WriteEmptyTaggedFields();
+            return;
+        }
+        writer.WriteUVarint(1); // one tagged field
+        writer.WriteUVarint(LeaderEpochTag);
+        writer.WriteUVarint(4);
+        writer.WriteInt32(r.LeaderEpoch);
+    }
+
+    private static PartitionChangeRecord ReadPartitionChange(ref BodyReader reader)
+    {
+        int partitionId = reader.ReadInt32();
+        var topicId = reader.ReadUuid();
+        int leader = reader.ReadInt32();
+        int[]? isr = reader.ReadNullableInt32Array();
+        int[]? replicas = reader.ReadNullableInt32Array();
+        int leaderEpoch = MetadataConstants.BumpLeaderEpoch;
+        uint count = reader.ReadUVarint();
+        for (uint i = 0; i < count; i++)
+        {
+            uint tag = reader.ReadUVarint();
+            uint size = reader.ReadUVarint();
+            if (tag == LeaderEpochTag)
+            {
+                if (size != 4) throw new MetadataFormatException($"PartitionChangeRecord LeaderEpoch tag has size {size}, expected 4");
+                leaderEpoch = reader.ReadInt32();
+                if (leaderEpoch < MetadataConstants.BumpLeaderEpoch)
+                    throw new MetadataFormatException($"PartitionChangeRecord has invalid LeaderEpoch {leaderEpoch}");
+            }
+            else reader.Skip(size, "tagged field");
+        }
+        return new PartitionChangeRecord(partitionId, topicId, leader, isr, replicas, leaderEpoch);
     }
 
     private static void WritePartition(PartitionRecord r, BodyWriter writer)

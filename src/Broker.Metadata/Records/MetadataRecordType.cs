@@ -31,6 +31,8 @@ public static class MetadataConstants
     public const string MetadataVersionFeature = "metadata.version";
     /// <summary>Leader value in a PartitionChangeRecord meaning "leader unchanged".</summary>
     public const int NoLeaderChange = -2;
+    /// <summary>LeaderEpoch value in a PartitionChangeRecord meaning "bump by one when the leader changes".</summary>
+    public const int BumpLeaderEpoch = -1;
     /// <summary>Leader value meaning "no leader" (offline partition).</summary>
     public const int NoLeader = -1;
     /// <summary>The metadata log's partition, like Kafka's __cluster_metadata-0.</summary>

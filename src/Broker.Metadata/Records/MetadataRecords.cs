@@ -48,8 +48,12 @@ public sealed record ConfigRecord(ConfigResourceType ResourceType, string Resour
 /// <summary>
 /// Incremental partition change. <see cref="Leader"/> is <see cref="MetadataConstants.NoLeaderChange"/> when the
 /// leader is unchanged; <see cref="Isr"/> and <see cref="Replicas"/> are null when unchanged.
+/// <see cref="LeaderEpoch"/>: <see cref="MetadataConstants.BumpLeaderEpoch"/> (-1) bumps the epoch by one when the
+/// leader changes (controller-driven changes); a value &gt;= 0 sets it exactly (a partition's Raft term, reported by
+/// its leader). Encoded as tagged field 0, so records written before it existed read as -1.
 /// </summary>
-public sealed record PartitionChangeRecord(int PartitionId, Guid TopicId, int Leader, int[]? Isr, int[]? Replicas)
+public sealed record PartitionChangeRecord(int PartitionId, Guid TopicId, int Leader, int[]? Isr, int[]? Replicas,
+    int LeaderEpoch = MetadataConstants.BumpLeaderEpoch)
     : MetadataRecord
 {
     public override MetadataRecordType Type => MetadataRecordType.PartitionChange;

@@ -39,6 +39,7 @@ public enum ApiKey : short
     BrokerRegistration = 62,
     BrokerHeartbeat = 63,
     RaftEnvelope = 120,
+    PartitionLeadership = 121,
 }
 
 /// <summary>Codec facts per API: the version range the definitions cover and the first flexible version.</summary>
@@ -81,6 +82,7 @@ public static class ApiMessages
         new(ApiKey.BrokerRegistration, "BrokerRegistration", 0, 3, 0),
         new(ApiKey.BrokerHeartbeat, "BrokerHeartbeat", 0, 1, 0),
         new(ApiKey.RaftEnvelope, "RaftEnvelope", 0, 0, 0),
+        new(ApiKey.PartitionLeadership, "PartitionLeadership", 0, 0, 0),
     ];
 
     public static bool TryGet(short apiKey, out Entry entry)

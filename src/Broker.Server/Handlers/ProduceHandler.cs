@@ -107,10 +107,14 @@ public sealed class ProduceHandler(PartitionManager partitions, IClock clock) : 
         }
         var records = data.Records.GetValueOrDefault().Span;
         error = ProduceBatchCheck.Check(records, version, state.MaxMessageBytes, out string? message);
-        if (error == ErrorCode.None && acks == -1 && state.Image.Isr.Length < state.MinInsyncReplicas)
+        if (error == ErrorCode.None && acks == -1)
         {
-            error = ErrorCode.NotEnoughReplicas;
-            message = "the in-sync replica set is smaller than min.insync.replicas";
+            int inSync = state.InSyncReplicaCount;
+            if (inSync < state.MinInsyncReplicas)
+            {
+                error = ErrorCode.NotEnoughReplicas;
+                message = $"{inSync} replicas are in sync, below min.insync.replicas={state.MinInsyncReplicas}";
+            }
         }
         if (error != ErrorCode.None)
         {

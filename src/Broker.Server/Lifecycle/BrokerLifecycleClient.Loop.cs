@@ -162,9 +162,12 @@ public sealed partial class BrokerLifecycleClient
         SetState(response.IsFenced ? BrokerLifecycleState.Fenced
             : wantShutDown ? BrokerLifecycleState.ControlledShutdown
             : BrokerLifecycleState.Active);
-        // While shutting down, poll faster than the heartbeat interval so the process is not held up.
-        return wantShutDown ? Min(_options.HeartbeatInterval, TimeSpan.FromMilliseconds(100)) : _options.HeartbeatInterval;
+        // While fenced (catching up after registration) or shutting down, poll faster than the heartbeat interval so
+        // the broker is unfenced, or the process let go, without waiting a whole interval.
+        return wantShutDown || response.IsFenced ? Min(_options.HeartbeatInterval, FastPollInterval) : _options.HeartbeatInterval;
     }
+
+    private static readonly TimeSpan FastPollInterval = TimeSpan.FromMilliseconds(50);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

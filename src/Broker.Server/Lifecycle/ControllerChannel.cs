@@ -15,25 +15,30 @@ namespace Broker.Server.Lifecycle;
 internal sealed class ControllerChannel : IDisposable
 {
     /// <summary>Lifecycle responses are tiny; anything larger is a protocol error, not something to allocate.</summary>
-    private const int MaxResponseBytes = 1024 * 1024;
+    public const int DefaultMaxResponseBytes = 1024 * 1024;
 
     private readonly Socket _socket;
     private readonly string _clientId;
+    private readonly int _maxResponseBytes;
     private int _correlationId;
     private bool _broken;
 
-    private ControllerChannel(Socket socket, string endpoint, string clientId)
+    private ControllerChannel(Socket socket, string endpoint, string clientId, int maxResponseBytes)
     {
         _socket = socket;
         Endpoint = endpoint;
         _clientId = clientId;
+        _maxResponseBytes = maxResponseBytes;
     }
 
     public string Endpoint { get; }
 
     public delegate T ResponseReader<T>(ref KafkaReader reader, short version);
 
-    public static async Task<ControllerChannel> ConnectAsync(string host, int port, string clientId, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="maxResponseBytes">Largest response frame accepted (admin responses forwarded for many topics
+    /// are bigger than lifecycle ones); a larger size is treated as a protocol error.</param>
+    public static async Task<ControllerChannel> ConnectAsync(string host, int port, string clientId, TimeSpan timeout, CancellationToken cancellationToken,
+        int maxResponseBytes = DefaultMaxResponseBytes)
     {
         string endpoint = $"{host}:{port}";
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -42,7 +47,7 @@ internal sealed class ControllerChannel : IDisposable
         try
         {
             await socket.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
-            return new ControllerChannel(socket, endpoint, clientId);
+            return new ControllerChannel(socket, endpoint, clientId, maxResponseBytes);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -73,7 +78,7 @@ internal sealed class ControllerChannel : IDisposable
             var sizeBytes = new byte[4];
             await ReceiveExactlyAsync(sizeBytes, cts.Token).ConfigureAwait(false);
             int size = BinaryPrimitives.ReadInt32BigEndian(sizeBytes);
-            if (size < 4 || size > MaxResponseBytes)
+            if (size < 4 || size > _maxResponseBytes)
                 throw new ControllerChannelException($"{Endpoint} sent a response of invalid size {size}");
             var body = new byte[size];
             await ReceiveExactlyAsync(body, cts.Token).ConfigureAwait(false);

@@ -148,7 +148,7 @@ public sealed class PartitionManager : IDisposable
         {
             try
             {
-                deleted += entry.Value.Log.ApplyRetention(nowMs);
+                deleted += entry.Value.Replica.ApplyRetention(nowMs);
             }
             catch (ObjectDisposedException)
             {
@@ -206,6 +206,23 @@ public sealed class PartitionManager : IDisposable
                 moved++;
             }
             return moved;
+        }
+    }
+
+    /// <summary>
+    /// Closes every replica (a Raft group stops replicating and releases its state files; its log is closed too,
+    /// which the LogManager tolerates). Call at shutdown before disposing the LogManager.
+    /// </summary>
+    public void CloseReplicas()
+    {
+        lock (_applyLock)
+        {
+            foreach (var entry in _states)
+            {
+                try { entry.Value.Replica.Dispose(); }
+                catch (Exception ex) { Logger.Error($"closing the replica of {entry.Key} failed", ex); }
+            }
+            _states.Clear();
         }
     }
 

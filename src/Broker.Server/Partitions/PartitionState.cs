@@ -1,4 +1,5 @@
 using Broker.Consensus;
+using Broker.Consensus.Raft;
 using Broker.Core.Model;
 using Broker.Metadata.Image;
 using Broker.Storage;
@@ -34,16 +35,26 @@ public sealed class PartitionState
     public TopicSettings Settings { get; }
     public int LocalNodeId { get; }
 
-    /// <summary>Leader epoch from the metadata image.</summary>
-    public int LeaderEpoch => Image.LeaderEpoch;
+    /// <summary>The replica's current leader epoch (its Raft term): what it stamps into appended batches. The image's
+    /// epoch follows once the leader reported it to the controller.</summary>
+    public int LeaderEpoch => Replica.LeaderEpoch;
     /// <summary>max.message.bytes of the topic (largest batch accepted).</summary>
     public int MaxMessageBytes => LogOptions.MaxMessageBytes;
     /// <summary>message.timestamp.type=LogAppendTime.</summary>
     public bool LogAppendTime => Settings.LogAppendTime;
     public int MinInsyncReplicas => Settings.MinInsyncReplicas;
 
-    /// <summary>True when the image names this node leader and the replica agrees.</summary>
-    public bool IsLeader => Image.Leader == LocalNodeId && Replica.IsLeader;
+    /// <summary>
+    /// How many replicas (leader included) are in sync as the leader sees them now: live and caught up recently.
+    /// For a Raft group this is the leader's own view of its followers, so it reacts within an election timeout to a
+    /// dead follower, without waiting for the metadata. A one-voter replica counts itself.
+    /// </summary>
+    public int InSyncReplicaCount => Replica is RaftReplicatedLog raft ? raft.InSyncCount : Math.Max(1, Image.Isr.Length);
+
+    /// <summary>True when this replica leads the partition. A Raft group's own election is the truth (the image learns
+    /// about a new leader a moment later, from the leader's report to the controller); a replica without an election
+    /// of its own (<see cref="LocalReplicatedLog"/>, test doubles) leads when the image names this node.</summary>
+    public bool IsLeader => Replica.IsLeader && (Replica is RaftReplicatedLog || Image.Leader == LocalNodeId);
 
     /// <summary>
     /// Kafka's CurrentLeaderEpoch check (Fetch v9+, ListOffsets v4+, ...): -1 means "unknown" and always passes;

@@ -12,13 +12,24 @@ namespace Broker.Server.Pipeline;
 /// handler and writes the response header and body. Malformed requests, unknown API keys and unsupported
 /// versions close the connection (Kafka's behaviour) except ApiVersions, which answers an unsupported version
 /// with a v0 UNSUPPORTED_VERSION response listing what is supported (KIP-511).
+/// Readiness: until the optional <c>ready</c> task completes (the broker registered and was unfenced by the
+/// controller), client requests other than ApiVersions wait for it, at most <see cref="MaxReadinessWait"/>; private
+/// node-to-node APIs are never held back (a broker catches up with the metadata log through them). Kafka clients
+/// send nothing but ApiVersions and Metadata before their first Metadata answer, so the wait keeps request order.
 /// </summary>
 public sealed class KafkaRequestDispatcher : IConnectionHandler
 {
     private static readonly Logger Logger = Log.For("kafka");
-    private readonly HandlerTable _handlers;
+    public static readonly TimeSpan MaxReadinessWait = TimeSpan.FromSeconds(30);
 
-    public KafkaRequestDispatcher(HandlerTable handlers) => _handlers = handlers;
+    private readonly HandlerTable _handlers;
+    private readonly Task? _ready;
+
+    public KafkaRequestDispatcher(HandlerTable handlers, Task? ready = null)
+    {
+        _handlers = handlers;
+        _ready = ready;
+    }
 
     public ValueTask<ChunkedBufferWriter?> HandleAsync(ConnectionContext connection, ReadOnlyMemory<byte> frame)
     {
@@ -44,6 +55,29 @@ public sealed class KafkaRequestDispatcher : IConnectionHandler
                 $"unsupported version {header.ApiVersion} of {handler.Key} (supported {handler.MinVersion}-{handler.MaxVersion}, client {header.ClientId})");
         }
 
+        if (_ready is { IsCompleted: false } && handler is not ApiVersionsHandler && !_handlers.IsInternal(header.ApiKey))
+            return HandleWhenReadyAsync(connection, frame);
+        return Dispatch(connection, header, handler, ref reader);
+    }
+
+    private async ValueTask<ChunkedBufferWriter?> HandleWhenReadyAsync(ConnectionContext connection, ReadOnlyMemory<byte> frame)
+    {
+        try { await _ready!.WaitAsync(MaxReadinessWait).ConfigureAwait(false); }
+        catch (TimeoutException) { Logger.Warn($"serving a request before this broker is ready (waited {MaxReadinessWait.TotalSeconds:0} s)"); }
+        catch (Exception) { /* a failed start closes the listener anyway; answer with what we have */ }
+        return await DispatchAgain(connection, frame).ConfigureAwait(false);
+    }
+
+    /// <summary>Dispatches a frame whose header was already checked by <see cref="HandleAsync"/>.</summary>
+    private ValueTask<ChunkedBufferWriter?> DispatchAgain(ConnectionContext connection, ReadOnlyMemory<byte> frame)
+    {
+        var reader = new KafkaReader(frame);
+        var header = RequestHeader.Read(ref reader);
+        return Dispatch(connection, header, _handlers.Get(header.ApiKey)!, ref reader);
+    }
+
+    private ValueTask<ChunkedBufferWriter?> Dispatch(ConnectionContext connection, RequestHeader header, IKafkaHandler handler, ref KafkaReader reader)
+    {
         var context = new RequestContext(connection, header);
         ValueTask<IKafkaMessage?> pending;
         try

@@ -41,6 +41,42 @@ public sealed class SimCluster
         }
     }
 
+    /// <summary>The learner set given to every voter by <see cref="SetLearners"/> (re-applied on restart); null when
+    /// learners are static.</summary>
+    public int[]? LearnerSet { get; private set; }
+
+    /// <summary>Adds a node that sees itself as a learner; voters only talk to it once it is in <see cref="SetLearners"/>.</summary>
+    public SimNode AddLearnerNode(int id)
+    {
+        int[] voterIds = Nodes.Values.Where(n => n.Config.IsVoter(n.Id)).Select(n => n.Id).ToArray();
+        var config = new RaftConfig(id, voterIds, [id])
+        {
+            ElectionTicks = Options.ElectionTicks,
+            HeartbeatTicks = Options.HeartbeatTicks,
+            MaxEntriesPerMessage = Options.MaxEntriesPerMessage,
+            PreVote = Options.PreVote,
+            CheckQuorum = Options.CheckQuorum,
+        };
+        var node = new SimNode(id, config, Checker);
+        Nodes[id] = node;
+        Start(node);
+        Note($"add learner node {id}");
+        return node;
+    }
+
+    /// <summary>Gives every live node the learner set <paramref name="learners"/> (what the metadata layer does).</summary>
+    public void SetLearners(params int[] learners)
+    {
+        LearnerSet = learners;
+        foreach (SimNode n in Nodes.Values)
+        {
+            if (n.Raft is null) continue;
+            n.Raft.SetLearners(learners);
+            Drain(n);
+        }
+        Note($"learners [{string.Join(",", learners)}]");
+    }
+
     public SimOptions Options { get; set; }
     public SimChecker Checker { get; } = new();
     public SortedDictionary<int, SimNode> Nodes { get; } = new();
@@ -251,6 +287,7 @@ public sealed class SimCluster
     {
         n.RestoreState(n.PersistedSnapshot);
         n.Raft = new RaftNode(n.Config, n.Log, n.Persisted, n.PersistedSnapshot, new Random(_rng.Next()));
+        if (LearnerSet is not null) n.Raft.SetLearners(LearnerSet);
         Drain(n);
     }
 

@@ -15,12 +15,19 @@ public static class SimScenario
         _ => (3, 1),
     };
 
-    public static SimCluster Run(int seed, int rounds, bool traceMessages = false)
+    /// <param name="dynamicLearners">3 voters plus nodes 4 and 5 that the chaos phase adds to and removes from the
+    /// learner set at random (both are learners for the liveness phase).</param>
+    public static SimCluster Run(int seed, int rounds, bool traceMessages = false, bool dynamicLearners = false)
     {
-        (int voters, int learners) = ShapeOf(seed);
+        (int voters, int learners) = dynamicLearners ? (3, 0) : ShapeOf(seed);
         var chaos = new SimOptions { DropRate = 0.05, DuplicateRate = 0.03, MinDelay = 1, MaxDelay = 3 };
         var c = new SimCluster(voters, learners, seed, chaos, traceMessages);
         Random rng = c.Random;
+        if (dynamicLearners)
+        {
+            c.AddLearnerNode(4);
+            c.AddLearnerNode(5);
+        }
         int[] ids = c.Nodes.Keys.ToArray();
         int proposals = 0;
         for (int round = 0; round < rounds; round++)
@@ -66,20 +73,25 @@ public static class SimScenario
                     if (target != leader.Id) c.TransferLeadership(leader.Id, target);
                 }
             }
+            else if (p < 0.385 && dynamicLearners)
+            {
+                c.SetLearners([.. new[] { 4, 5 }.Where(_ => rng.Next(2) == 0)]);
+            }
             c.Round();
         }
 
         // Liveness: heal everything, restart everyone, reliable network.
+        if (dynamicLearners) c.SetLearners(4, 5);
         c.HealAll();
         foreach (int id in ids) c.Restart(id);
         c.Options = new SimOptions { MinDelay = 1, MaxDelay = 3 };
-        // Let messages from the chaotic phase drain, then wait for a leader known to all that has committed in its term.
+        // Let messages from the chaotic phase drain, then wait for a leader known to all that has committed its whole log.
         c.Run(3 * chaos.MaxDelay);
         bool stable = c.RunUntil(() =>
         {
             RaftNode? l = c.Leader;
-            return l is not null && l.LeadTransferee == RaftNode.NoNode && l.CommitOffset >= 0
-                   && l.Log.TermAt(l.CommitOffset) == l.Term
+            // Committed everything it has (a leader appends a no-op only when older entries await commitment).
+            return l is not null && l.LeadTransferee == RaftNode.NoNode && l.CommitOffset >= l.Log.LogEndOffset - 1
                    && c.Nodes.Values.All(n => n.Raft!.LeaderId == l.Id && n.Raft.Term == l.Term);
         }, 600);
         if (!stable)

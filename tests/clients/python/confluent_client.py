@@ -204,7 +204,11 @@ def consume_all(args, topics, deadline):
                 continue
             if msg.error():
                 if msg.error().code() == ck.KafkaError._PARTITION_EOF:
-                    eof.add((msg.topic(), msg.partition()))
+                    key = (msg.topic(), msg.partition())
+                    eof.add(key)
+                    # At the end: offsets without records (control batches, a leader's no-op) count as consumed.
+                    if key in next_offset:
+                        next_offset[key] = max(next_offset[key], msg.offset())
                     continue
                 errors.append(str(msg.error()))
                 sc.log("consumer error: %s" % msg.error())
