@@ -15,6 +15,8 @@ public sealed class Options
     public int Partitions { get; set; } = 1;
     /// <summary>True when --partitions was given (a different existing count is then worth a note).</summary>
     public bool PartitionsGiven { get; set; }
+    /// <summary>Replication factor when the topic is created (-1 = the broker's default.replication.factor).</summary>
+    public short ReplicationFactor { get; set; } = 1;
     public int RecordSize { get; set; } = 1024;
     public int KeyCardinality { get; set; }
     public short Acks { get; set; } = 1;
@@ -46,6 +48,7 @@ public sealed class Options
           --bootstrap HOST:PORT      broker address (default 127.0.0.1:9092); all traffic goes there
           --topic NAME               topic (default loadgen); created with RF 1 if missing
           --partitions N             partitions when creating the topic (default 1)
+          --replication-factor N     replication factor when creating the topic (default 1; -1 = broker default)
           --record-size BYTES        value size per record (default 1024); keys are extra
           --key-cardinality N        N distinct 8-byte keys, round robin; 0 = null keys (default 0)
           --acks 0|1|-1              produce acks (default 1)
@@ -112,6 +115,7 @@ public sealed class Options
             case "--bootstrap": ParseBootstrap(v); break;
             case "--topic": Topic = v; break;
             case "--partitions": Partitions = Int(name, v, 1, 100_000); PartitionsGiven = true; break;
+            case "--replication-factor": ReplicationFactor = (short)Int(name, v, -1, 32); break;
             case "--record-size": RecordSize = Int(name, v, 0, 64 * 1024 * 1024); break;
             case "--key-cardinality": KeyCardinality = Int(name, v, 0, 100_000_000); break;
             case "--acks": Acks = (short)Int(name, v, -1, 1); break;

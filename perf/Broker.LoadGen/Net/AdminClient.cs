@@ -37,7 +37,7 @@ public sealed class AdminClient
     /// Returns the partition count of <paramref name="topic"/>, creating it with <paramref name="partitions"/>
     /// partitions (RF 1) when it does not exist, and waiting until every partition has a leader.
     /// </summary>
-    public async Task<int> EnsureTopicAsync(ApiVersionSet versions, string topic, int partitions, bool noteOtherCount, CancellationToken ct)
+    public async Task<int> EnsureTopicAsync(ApiVersionSet versions, string topic, int partitions, bool noteOtherCount, CancellationToken ct, short replicationFactor = 1)
     {
         var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * Math.Max(10, _timeoutMs / 1000 * 2);
         bool created = false;
@@ -53,7 +53,7 @@ public sealed class AdminClient
             }
             if (code == ErrorCode.UnknownTopicOrPartition && !created)
             {
-                await CreateTopicAsync(versions, topic, partitions, ct).ConfigureAwait(false);
+                await CreateTopicAsync(versions, topic, partitions, replicationFactor, ct).ConfigureAwait(false);
                 created = true;
             }
             else if (code is not (ErrorCode.None or ErrorCode.LeaderNotAvailable or ErrorCode.UnknownTopicOrPartition))
@@ -107,12 +107,12 @@ public sealed class AdminClient
         return new MetadataResponse.MetadataResponseTopic { Name = topic, ErrorCode = (short)ErrorCode.UnknownTopicOrPartition };
     }
 
-    private async Task CreateTopicAsync(ApiVersionSet versions, string topic, int partitions, CancellationToken ct)
+    private async Task CreateTopicAsync(ApiVersionSet versions, string topic, int partitions, short replicationFactor, CancellationToken ct)
     {
         if (versions.CreateTopics < 0) throw new LoadGenException($"topic '{topic}' is missing and the broker has no CreateTopics");
         var request = new CreateTopicsRequest
         {
-            Topics = [new CreateTopicsRequest.CreatableTopic { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }],
+            Topics = [new CreateTopicsRequest.CreatableTopic { Name = topic, NumPartitions = partitions, ReplicationFactor = replicationFactor }],
             TimeoutMs = _timeoutMs,
         };
         var response = await _connection.RoundTripAsync(CreateTopicsRequest.ApiKey, versions.CreateTopics, request,
