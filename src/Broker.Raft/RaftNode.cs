@@ -98,7 +98,11 @@ public sealed partial class RaftNode
             ready.HardState = hs;
             _persisted = hs;
         }
-        if (CommitOffset > _applied)
+        if (CommitOffset > _applied && !_config.DeliverCommittedEntries)
+        {
+            _applied = CommitOffset;
+        }
+        else if (CommitOffset > _applied)
         {
             long from = _applied + 1;
             while (from <= CommitOffset)

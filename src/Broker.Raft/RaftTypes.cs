@@ -83,6 +83,10 @@ public sealed class RaftConfig
     public int MaxEntriesPerMessage { get; init; } = 64;
     public bool PreVote { get; init; } = true;
     public bool CheckQuorum { get; init; } = true;
+    /// <summary>Whether <see cref="RaftNode.GetReady"/> reads committed entries back from the log into
+    /// <see cref="RaftReady.CommittedEntries"/>. A driver whose log is itself the state (a partition) turns it off
+    /// and saves a read and a copy of every entry.</summary>
+    public bool DeliverCommittedEntries { get; init; } = true;
 
     public bool IsVoter(int id) => Array.IndexOf(Voters, id) >= 0;
     public bool IsLearner(int id) => Array.IndexOf(Learners, id) >= 0;

@@ -26,6 +26,10 @@ public sealed class RaftGroupOptions
     /// <summary>fsync the log before acknowledging/sending appended entries (Raft's durability rule). Turning it off
     /// trades crash safety of a minority for latency, like Kafka's default flush policy.</summary>
     public bool FlushOnWrite { get; init; } = true;
+    /// <summary>A commit index that moved without a term or vote change is persisted at most once per this many
+    /// ticks (and at close): it is only a hint after a restart (the log and the leader are the truth), while the term
+    /// and vote are always persisted before any message leaves.</summary>
+    public int CommitPersistTicks { get; init; } = 10;
     /// <summary>Seed of the election-timeout randomness; random when null.</summary>
     public int? RandomSeed { get; init; }
     public IClock? Clock { get; init; }
@@ -37,5 +41,6 @@ public sealed class RaftGroupOptions
         MaxEntriesPerMessage = MaxEntriesPerMessage,
         PreVote = PreVote,
         CheckQuorum = CheckQuorum,
+        DeliverCommittedEntries = false, // the partition log is the state: nothing to apply
     };
 }

@@ -10,6 +10,9 @@ public sealed partial class RaftReplicatedLog
     /// <summary>Pending commit waiters by offset; all registered while leader of <see cref="_waitersTerm"/>.</summary>
     private readonly PriorityQueue<TaskCompletionSource<ErrorCode>, long> _waiters = new();
     private long _waitersTerm = -1;
+    private HardState _savedHardState;
+    private HardState? _deferredHardState;
+    private int _ticksSinceCommitPersist;
 
     /// <summary>Runs the driver's duties for everything the node produced; true when the high watermark moved.</summary>
     private bool DrainLocked()
@@ -22,7 +25,7 @@ public sealed partial class RaftReplicatedLog
                 // 1. Durability before anything leaves the node: log first (so a persisted commit never points past
                 //    the durable log), then term/vote/commit.
                 if (ready.LogWrittenFrom >= 0 && _options.FlushOnWrite) Log.Flush();
-                if (ready.HardState is { } hs) _hardStateStore.Save(hs);
+                if (ready.HardState is { } hs) PersistHardStateLocked(hs);
                 if (ready.Snapshot is { } snap)
                     Logger.Info($"{Partition}: node {_node.Id} installed the leader's snapshot; log now starts at {snap.LastOffset + 1}");
                 // 2. Messages (the transport never blocks).
@@ -56,6 +59,33 @@ public sealed partial class RaftReplicatedLog
             waiter.TrySetResult(ErrorCode.None);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Term and vote go to disk (fsynced) before the messages of the same ready are sent. A commit-only change is
+    /// remembered and written by <see cref="FlushDeferredHardStateLocked"/> (a tick later, or at close): persisting
+    /// every commit advance would fsync once per produce.
+    /// </summary>
+    private void PersistHardStateLocked(HardState hs)
+    {
+        if (hs.Term != _savedHardState.Term || hs.VotedFor != _savedHardState.VotedFor)
+        {
+            _hardStateStore.Save(hs);
+            _savedHardState = hs;
+            _deferredHardState = null;
+        }
+        else if (hs.Commit != _savedHardState.Commit) _deferredHardState = hs;
+    }
+
+    /// <summary>Writes a deferred commit-only hard state when due (<paramref name="force"/>: now).</summary>
+    private void FlushDeferredHardStateLocked(bool force)
+    {
+        if (_deferredHardState is not { } hs) return;
+        if (!force && ++_ticksSinceCommitPersist < _options.CommitPersistTicks) return;
+        _ticksSinceCommitPersist = 0;
+        _hardStateStore.Save(hs);
+        _savedHardState = hs;
+        _deferredHardState = null;
     }
 
     private void FailWaitersLocked(ErrorCode error)

@@ -58,6 +58,7 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
         _raftLog = new PartitionRaftLog(log, options.Clock, checkpoint: new EpochCheckpointFile(options.StateDirectory));
         _hardStateStore = new FileHardStateStore(options.StateDirectory);
         HardState hardState = _hardStateStore.Load();
+        _savedHardState = hardState;
         var random = new Random(options.RandomSeed ?? Random.Shared.Next());
         // Data below the log start was removed by retention (or replaced by an installed snapshot): the leader must
         // know a snapshot ends right before it, to bring lagging replicas up by a snapshot install.
@@ -157,6 +158,7 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
             SyncLogStartLocked();
             _node.Tick();
             advanced = DrainLocked();
+            TryFlushDeferredHardStateLocked(force: false);
         }
         if (advanced) RaiseAdvanced();
     }
@@ -174,6 +176,15 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
         }
         if (advanced) RaiseAdvanced();
         return accepted;
+    }
+
+    private void TryFlushDeferredHardStateLocked(bool force)
+    {
+        try { FlushDeferredHardStateLocked(force); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Logger.Warn($"{Partition}: saving the commit index failed ({ex.Message}); it is only a hint, retrying later");
+        }
     }
 
     private void OnMessage(RaftMessage message)
@@ -240,6 +251,7 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
             if (_disposed) return;
             _disposed = true;
             _isLeader = false;
+            if (_failure is null) TryFlushDeferredHardStateLocked(force: true);
             FailWaitersLocked(ErrorCode.NotLeaderOrFollower);
         }
         _ticker?.Unregister(this);
