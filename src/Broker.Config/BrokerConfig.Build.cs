@@ -85,6 +85,8 @@ public sealed partial class BrokerConfig
             TransactionalIdExpirationMs = r.Int("transactional.id.expiration.ms"),
             ProducerIdExpirationMs = r.Int("producer.id.expiration.ms"),
             BrokerHeartbeatIntervalMs = r.Int("broker.heartbeat.interval.ms"),
+            AutoLeaderRebalanceEnable = r.Bool("auto.leader.rebalance.enable"),
+            LeaderImbalanceCheckIntervalSeconds = r.Int("leader.imbalance.check.interval.seconds"),
             BrokerSessionTimeoutMs = r.Int("broker.session.timeout.ms"),
             ControllerQuorumElectionTimeoutMs = r.Int("controller.quorum.election.timeout.ms"),
             ControllerQuorumFetchTimeoutMs = r.Int("controller.quorum.fetch.timeout.ms"),

@@ -99,6 +99,8 @@ public sealed partial class BrokerConfig
 
     // --- KRaft timings (stored for later use) ------------------------------------------------------------
     public int BrokerHeartbeatIntervalMs { get; private init; }
+    public bool AutoLeaderRebalanceEnable { get; private init; }
+    public int LeaderImbalanceCheckIntervalSeconds { get; private init; }
     public int BrokerSessionTimeoutMs { get; private init; }
     public int ControllerQuorumElectionTimeoutMs { get; private init; }
     public int ControllerQuorumFetchTimeoutMs { get; private init; }

@@ -36,6 +36,10 @@ public static partial class ConfigKeys
             "Interval between broker heartbeats to the controller."));
         rows.Add(Int(K, "broker.session.timeout.ms", "9000", 1,
             "A broker that sends no heartbeat for this long is fenced."));
+        rows.Add(Bool(K, "auto.leader.rebalance.enable", "true",
+            "Give partition leadership back to each partition's preferred replica (the first of its replicas) once that replica is in sync again, e.g. after it restarted."));
+        rows.Add(Int(K, "leader.imbalance.check.interval.seconds", "300", 1,
+            "How often a leader checks whether the preferred replica should take leadership back."));
         rows.Add(Int(K, "controller.quorum.election.timeout.ms", "1000", 1,
             "How long a voter waits without hearing from a leader before it starts an election."));
         rows.Add(Int(K, "controller.quorum.fetch.timeout.ms", "2000", 1,

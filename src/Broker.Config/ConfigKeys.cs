@@ -80,7 +80,7 @@ public static partial class ConfigKeys
         "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "socket.listen.backlog.size",
         "num.recovery.threads.per.data.dir", "num.replica.fetchers", "replica.fetch.max.bytes",
         "replica.lag.time.max.ms", "replica.socket.timeout.ms", "log.cleaner.enable", "log.cleaner.threads",
-        "log.preallocate", "auto.leader.rebalance.enable", "unclean.leader.election.enable",
+        "log.preallocate", "unclean.leader.election.enable",
         "zookeeper.connect", "zookeeper.connection.timeout.ms", "zookeeper.session.timeout.ms",
         "security.inter.broker.protocol", "inter.broker.protocol.version", "log.message.format.version",
         "connections.max.idle.ms", "fetch.max.bytes", "group.consumer.heartbeat.interval.ms",

@@ -75,10 +75,18 @@ public sealed partial class RaftReplicatedLog
     /// lock-free, for the min.insync.replicas check of every acks=all produce.</summary>
     public int InSyncCount => _inSyncCount;
 
+    /// <summary>The tick at which this replica last became leader.</summary>
+    private long _leaderSinceTick;
+
     private bool IsInSync(RaftProgress pr)
     {
-        if (pr.IsLearner || pr.LastContactTick < 0 || pr.LastCaughtUpTick < 0) return false;
+        if (pr.IsLearner) return false;
         long now = _node.CurrentTick;
+        // A voter not heard from yet in this term counts as in sync for one election timeout after the election, as
+        // a new Kafka leader starts from the ISR it was given: otherwise every acks=all produce right after an
+        // election (or a topic's creation) would be refused until the followers' first answers arrive. Commit
+        // still needs a majority; this only affects the min.insync.replicas admission check.
+        if (pr.LastContactTick < 0 || pr.LastCaughtUpTick < 0) return now - _leaderSinceTick <= _options.ElectionTicks;
         return now - pr.LastContactTick <= _options.ElectionTicks && now - pr.LastCaughtUpTick <= _options.ReplicaLagTicks;
     }
 

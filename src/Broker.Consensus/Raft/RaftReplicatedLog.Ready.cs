@@ -44,13 +44,14 @@ public sealed partial class RaftReplicatedLog
         }
 
         Volatile.Write(ref _term, _node.Term);
-        RefreshInSyncCountLocked();
         _leaderId = _node.LeaderId;
+        if (_node.IsLeader && !_isLeader) _leaderSinceTick = _node.CurrentTick;
         if (_isLeader != _node.IsLeader)
             Logger.Info(_node.IsLeader
                 ? $"{Partition}: node {_node.Id} is leader for term {_node.Term}"
                 : $"{Partition}: node {_node.Id} is no longer leader (term {_node.Term}, leader {_node.LeaderId})");
         _isLeader = _node.IsLeader;
+        RefreshInSyncCountLocked();
         if (_waiters.Count > 0 && (!_node.IsLeader || _node.Term != _waitersTerm))
             FailWaitersLocked(ErrorCode.NotLeaderOrFollower); // uncommitted entries of that term may be truncated
 

@@ -1,0 +1,55 @@
+using Broker.Consensus.Raft;
+using Broker.Server.Partitions;
+
+namespace Broker.Host;
+
+// Preferred-leader rebalancing (auto.leader.rebalance.enable): leadership that failover moved away goes back to
+// each partition's preferred replica, the first of its replicas, which the controller's placement balanced.
+public sealed partial class BrokerNode
+{
+    private Task _rebalance = Task.CompletedTask;
+
+    private void StartPreferredLeaderRebalance()
+    {
+        if (!Config.AutoLeaderRebalanceEnable) return;
+        _rebalance = RunPreferredLeaderRebalanceAsync(TimeSpan.FromSeconds(Config.LeaderImbalanceCheckIntervalSeconds), _stopping.Token);
+    }
+
+    private async Task RunPreferredLeaderRebalanceAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    int moved = HandBackToPreferredLeaders();
+                    if (moved > 0) Logger.Info($"handing leadership of {moved} partitions back to their preferred replicas");
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Logger.Error("preferred leader rebalance failed", ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>For each partition led here whose preferred replica is another node that is in sync, starts a
+    /// leadership transfer to it. Returns how many transfers started.</summary>
+    private int HandBackToPreferredLeaders()
+    {
+        int moved = 0;
+        foreach (PartitionState p in _partitions!.Partitions)
+        {
+            if (p.Replica is not RaftReplicatedLog group || !group.IsLeader || p.Image.Replicas.IsEmpty) continue;
+            int preferred = p.Image.Replicas[0];
+            if (preferred == Config.NodeId) continue;
+            bool inSync = false;
+            foreach (int id in group.InSyncReplicas()) inSync |= id == preferred;
+            if (inSync && group.TransferLeadership(preferred)) moved++;
+        }
+        return moved;
+    }
+}
