@@ -61,7 +61,7 @@ public sealed class Runner
         var admin = new AdminClient(adminConn, _o.RequestTimeoutMs);
         var versions = await admin.NegotiateAsync(ct).ConfigureAwait(false);
         result.Versions = versions.ToString();
-        int partitions = await admin.EnsureTopicAsync(versions, _o.Topic, _o.Partitions, _o.PartitionsGiven, ct, _o.ReplicationFactor).ConfigureAwait(false);
+        int partitions = await admin.EnsureTopicAsync(versions, _o.Topic, _o.Partitions, _o.ReplicationFactor, _o.PartitionsGiven, ct).ConfigureAwait(false);
         result.PartitionCount = partitions;
         long[]? startOffsets = null, endOffsets = null;
         if (_o.Scenario is Scenario.Consume)

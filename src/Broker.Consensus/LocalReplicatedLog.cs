@@ -4,30 +4,33 @@ using Broker.Storage;
 namespace Broker.Consensus;
 
 /// <summary>
-/// A one-voter quorum: this node is the only voter, so it is always leader of epoch <see cref="LeaderEpoch"/> and an
-/// append is committed as soon as it is in the local log. Durability comes from the log's flush policy.
+/// A replica without an election of its own: leadership and epoch are given (by the metadata image, in tests and
+/// embedded use). As leader of epoch <see cref="LeaderEpoch"/> an append is committed as soon as it is in the local
+/// log; otherwise appends are refused with NOT_LEADER_OR_FOLLOWER. Durability comes from the log's flush policy.
 /// </summary>
 public sealed class LocalReplicatedLog : IReplicatedLog
 {
     private readonly object _appendLock = new();
     private long _highWatermark;
 
-    public LocalReplicatedLog(IPartitionLog log, int leaderEpoch)
+    public LocalReplicatedLog(IPartitionLog log, int leaderEpoch, bool isLeader = true)
     {
         Log = log;
         LeaderEpoch = leaderEpoch;
+        IsLeader = isLeader;
         _highWatermark = log.LogEndOffset; // everything recovered from disk was committed by the only voter
     }
 
     public TopicPartition Partition => Log.Partition;
     public IPartitionLog Log { get; }
-    public bool IsLeader => true;
+    public bool IsLeader { get; }
     public int LeaderEpoch { get; }
     public long HighWatermark => Volatile.Read(ref _highWatermark);
     public event Action<IReplicatedLog>? HighWatermarkAdvanced;
 
     public ReplicatedAppendResult Append(ReadOnlySpan<byte> batches, long? logAppendTimeMs = null)
     {
+        if (!IsLeader) return new ReplicatedAppendResult(ErrorCode.NotLeaderOrFollower, -1, -1, -1);
         AppendInfo info;
         lock (_appendLock)
         {

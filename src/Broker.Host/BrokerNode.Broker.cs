@@ -81,11 +81,7 @@ public sealed partial class BrokerNode
     {
         var deadline = _clock.MonotonicMilliseconds + (long)budget.TotalMilliseconds;
         if (_partitions is not null) await MoveLeadershipAwayAsync(deadline - 1000).ConfigureAwait(false);
-        if (_metadataGroup is { IsLeader: true } group && _voterIds.Length > 1)
-        {
-            foreach (int target in group.InSyncReplicas())
-                if (target != Config.NodeId && group.TransferLeadership(target)) break;
-        }
+        if (_metadataGroup is { IsLeader: true } group && _voterIds.Length > 1) TransferToInSyncReplica(group);
         if (_lifecycle is not null)
         {
             long remaining = Math.Max(200, deadline - _clock.MonotonicMilliseconds);
@@ -104,12 +100,9 @@ public sealed partial class BrokerNode
             foreach (PartitionState p in _partitions!.Partitions)
             {
                 if (p.Replica is not RaftReplicatedLog group || !group.IsLeader) continue;
-                var insync = group.InSyncReplicas();
-                if (insync.Count < 2) continue; // nobody to take over
+                if (group.InSyncCount < 2) continue; // nobody to take over
                 led++;
-                if (!attempt) continue;
-                foreach (int target in insync)
-                    if (target != Config.NodeId && group.TransferLeadership(target)) break;
+                if (attempt) TransferToInSyncReplica(group);
             }
             if (led == 0) return;
             if (attempt) nextAttempt = now + 500;

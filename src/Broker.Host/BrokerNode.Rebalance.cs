@@ -45,11 +45,22 @@ public sealed partial class BrokerNode
         {
             if (p.Replica is not RaftReplicatedLog group || !group.IsLeader || p.Image.Replicas.IsEmpty) continue;
             int preferred = p.Image.Replicas[0];
-            if (preferred == Config.NodeId) continue;
-            bool inSync = false;
-            foreach (int id in group.InSyncReplicas()) inSync |= id == preferred;
-            if (inSync && group.TransferLeadership(preferred)) moved++;
+            if (preferred != Config.NodeId && TransferToInSyncReplica(group, preferred)) moved++;
         }
         return moved;
+    }
+
+    /// <summary>
+    /// Starts handing <paramref name="group"/>'s leadership to <paramref name="target"/> (or, with -1, to any other
+    /// in-sync replica) when that replica is in sync; false when there is none or the transfer was refused.
+    /// </summary>
+    private bool TransferToInSyncReplica(RaftReplicatedLog group, int target = -1)
+    {
+        foreach (int id in group.InSyncReplicas())
+        {
+            if (id == Config.NodeId || (target >= 0 && id != target)) continue;
+            if (group.TransferLeadership(id)) return true;
+        }
+        return false;
     }
 }

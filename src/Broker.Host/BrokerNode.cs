@@ -35,6 +35,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
     private LogManager? _metadataLogs;
     private MetadataNode? _metadata;
     private PartitionManager? _partitions;
+    private TopicLogOptions? _topicLogOptions;
     private Task _retention = Task.CompletedTask;
 
     private BrokerNode(BrokerConfig config) => Config = config;
@@ -121,8 +122,6 @@ public sealed partial class BrokerNode : IAsyncDisposable
         if (!sharedMetadataDir) _metadataLogs.LoadAll(_ => TopicLogOptions.MetadataLog);
         Logger.Info($"opened {recovered.Count} partition logs in {dataDir}");
     }
-
-    private TopicLogOptions? _topicLogOptions;
 
     private void CreatePartitionManager()
     {

@@ -10,12 +10,7 @@ public sealed class RuntimeFeatureTests
     private static SimCluster Cluster(int voters, int learners = 0, int seed = 1) =>
         new(voters, learners, seed, new SimOptions { MinDelay = 1, MaxDelay = 1 });
 
-    private static RaftNode ElectLeader(SimCluster c)
-    {
-        Assert.True(c.RunUntil(() => c.Leader is not null && c.Leader.CommitOffset >= c.Leader.Log.LogEndOffset - 1 && c.Nodes.Values.All(n => n.Raft is null || n.Raft.LeaderId == c.Leader.Id), 300), "no leader elected");
-        c.Run(5);
-        return c.Leader!;
-    }
+    private static RaftNode ElectLeader(SimCluster c) => c.ElectLeader();
 
     private static byte[] Bytes(string s) => System.Text.Encoding.ASCII.GetBytes(s);
 

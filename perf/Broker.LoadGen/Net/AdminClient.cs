@@ -37,7 +37,7 @@ public sealed class AdminClient
     /// Returns the partition count of <paramref name="topic"/>, creating it with <paramref name="partitions"/>
     /// partitions (RF 1) when it does not exist, and waiting until every partition has a leader.
     /// </summary>
-    public async Task<int> EnsureTopicAsync(ApiVersionSet versions, string topic, int partitions, bool noteOtherCount, CancellationToken ct, short replicationFactor = 1)
+    public async Task<int> EnsureTopicAsync(ApiVersionSet versions, string topic, int partitions, short replicationFactor, bool noteOtherCount, CancellationToken ct)
     {
         var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * Math.Max(10, _timeoutMs / 1000 * 2);
         bool created = false;

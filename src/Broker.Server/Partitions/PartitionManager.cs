@@ -51,7 +51,7 @@ public sealed class PartitionManager : IDisposable
         LocalNodeId = localNodeId;
         _logOptions = logOptions;
         _settings = settings ?? (static topic => TopicSettings.Resolve(topic.Configs, TopicSettings.Default));
-        _replicaFactory = replicaFactory ?? (static (log, partition) => new LocalReplicatedLog(log, partition.LeaderEpoch));
+        _replicaFactory = replicaFactory ?? ((log, partition) => new LocalReplicatedLog(log, partition.LeaderEpoch, partition.Leader == localNodeId));
     }
 
     public int LocalNodeId { get; }
@@ -276,11 +276,12 @@ public sealed class PartitionManager : IDisposable
 
         if (!existing.LogOptions.Equals(options)) existing.Log.UpdateOptions(options);
         var replica = existing.Replica;
-        if (replica is LocalReplicatedLog && replica.LeaderEpoch != partition.LeaderEpoch)
+        if (replica is LocalReplicatedLog
+            && (replica.LeaderEpoch != partition.LeaderEpoch || replica.IsLeader != (partition.Leader == LocalNodeId)))
         {
-            // A one-voter replica's epoch is fixed at construction: wrap the same log again at the new epoch. The
-            // old wrapper is dropped, not disposed (disposing it would close the shared log). Raft replicas follow
-            // leadership themselves and are kept.
+            // A replica without its own election has its leadership and epoch fixed at construction: wrap the same
+            // log again as the image now says. The old wrapper is dropped, not disposed (disposing it would close
+            // the shared log). Raft replicas follow leadership themselves and are kept.
             replica = _replicaFactory(replica.Log, partition);
         }
         var updated = new PartitionState(id, topic, partition, replica, options, settings, LocalNodeId);

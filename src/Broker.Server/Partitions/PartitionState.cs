@@ -51,10 +51,10 @@ public sealed class PartitionState
     /// </summary>
     public int InSyncReplicaCount => Replica is RaftReplicatedLog raft ? raft.InSyncCount : Math.Max(1, Image.Isr.Length);
 
-    /// <summary>True when this replica leads the partition. A Raft group's own election is the truth (the image learns
-    /// about a new leader a moment later, from the leader's report to the controller); a replica without an election
-    /// of its own (<see cref="LocalReplicatedLog"/>, test doubles) leads when the image names this node.</summary>
-    public bool IsLeader => Replica.IsLeader && (Replica is RaftReplicatedLog || Image.Leader == LocalNodeId);
+    /// <summary>True when this replica leads the partition. The replica is the truth: a Raft group's own election
+    /// (the image learns about a new leader a moment later, from the leader's report to the controller), or, for a
+    /// replica without an election (<see cref="LocalReplicatedLog"/>), the leadership the image gave it.</summary>
+    public bool IsLeader => Replica.IsLeader;
 
     /// <summary>
     /// Kafka's CurrentLeaderEpoch check (Fetch v9+, ListOffsets v4+, ...): -1 means "unknown" and always passes;

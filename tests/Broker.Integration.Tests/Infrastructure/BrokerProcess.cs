@@ -201,37 +201,12 @@ public sealed class BrokerProcess : IDisposable
         Log("broker killed with SIGKILL");
     }
 
-    private void KillProcess()
-    {
-        if (_process is null || _process.HasExited) return;
-        Signals.Send(_process.Id, Signals.SIGKILL);
-        if (!_process.WaitForExit(10_000))
-        {
-            try { _process.Kill(); } catch (InvalidOperationException) { }
-            _process.WaitForExit(10_000);
-        }
-    }
+    private void KillProcess() => BrokerProcessControl.KillHard(_process);
 
-    public string ReadLog()
-    {
-        try
-        {
-            using var fs = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(fs);
-            return reader.ReadToEnd();
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
+    public string ReadLog() => BrokerProcessControl.ReadLog(LogPath);
 
     /// <summary>The last <paramref name="lines"/> lines of the broker's stdout/stderr.</summary>
-    public string LogTail(int lines = 80)
-    {
-        string[] all = ReadLog().Split('\n');
-        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
-    }
+    public string LogTail(int lines = 80) => BrokerProcessControl.LogTail(LogPath, lines);
 
     /// <summary>Process state, config and log tail: appended to failure messages.</summary>
     public string DescribeState()

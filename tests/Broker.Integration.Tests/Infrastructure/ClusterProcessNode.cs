@@ -126,36 +126,11 @@ public sealed class ClusterNode
         return at;
     }
 
-    internal void KillProcess()
-    {
-        if (_process is null || _process.HasExited) return;
-        Signals.Send(_process.Id, Signals.SIGKILL);
-        if (!_process.WaitForExit(10_000))
-        {
-            try { _process.Kill(); } catch (InvalidOperationException) { }
-            _process.WaitForExit(10_000);
-        }
-    }
+    internal void KillProcess() => BrokerProcessControl.KillHard(_process);
 
-    public string ReadLog()
-    {
-        try
-        {
-            using var fs = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(fs);
-            return reader.ReadToEnd();
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
+    public string ReadLog() => BrokerProcessControl.ReadLog(LogPath);
 
-    public string LogTail(int lines = 40)
-    {
-        string[] all = ReadLog().Split('\n');
-        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
-    }
+    public string LogTail(int lines = 40) => BrokerProcessControl.LogTail(LogPath, lines);
 
     public string DescribeState(int lines = 40)
     {

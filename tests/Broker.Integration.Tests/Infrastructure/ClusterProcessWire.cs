@@ -45,7 +45,7 @@ public static class ClusterWire
     {
         try
         {
-            using var socket = Connect(host, port, timeout);
+            using var socket = KafkaWire.Connect(host, port, timeout);
             int correlationId = Random.Shared.Next(1, int.MaxValue);
             socket.Send(KafkaWire.ApiVersionsV0(correlationId));
             byte[] body = ReadResponse(socket, correlationId);
@@ -133,7 +133,7 @@ public static class ClusterWire
 
     private static byte[] Call(string host, int port, short apiKey, short version, Writer body, TimeSpan timeout)
     {
-        using var socket = Connect(host, port, timeout);
+        using var socket = KafkaWire.Connect(host, port, timeout);
         int correlationId = Random.Shared.Next(1, int.MaxValue);
         var frame = new Writer();
         frame.Int32(0); // size, patched below
@@ -158,31 +158,6 @@ public static class ClusterWire
         return body;
     }
 
-    private static Socket Connect(string host, int port, TimeSpan timeout)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            NoDelay = true,
-            ReceiveTimeout = (int)timeout.TotalMilliseconds,
-            SendTimeout = (int)timeout.TotalMilliseconds,
-        };
-        try
-        {
-            var connect = socket.ConnectAsync(host, port);
-            if (!connect.Wait(timeout)) throw new TimeoutException($"connect to {host}:{port} timed out");
-            return socket;
-        }
-        catch (AggregateException ex) when (ex.InnerException is SocketException se)
-        {
-            socket.Dispose();
-            throw se;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
 
     private sealed class Writer
     {

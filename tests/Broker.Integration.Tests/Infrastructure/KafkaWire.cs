@@ -53,7 +53,9 @@ public static class KafkaWire
         }
     }
 
-    public static Socket Connect(int port, TimeSpan timeout)
+    public static Socket Connect(int port, TimeSpan timeout) => Connect("127.0.0.1", port, timeout);
+
+    public static Socket Connect(string host, int port, TimeSpan timeout)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
         {
@@ -63,8 +65,8 @@ public static class KafkaWire
         };
         try
         {
-            var connect = socket.ConnectAsync("127.0.0.1", port);
-            if (!connect.Wait(timeout)) throw new TimeoutException($"connect to 127.0.0.1:{port} timed out");
+            var connect = socket.ConnectAsync(host, port);
+            if (!connect.Wait(timeout)) throw new TimeoutException($"connect to {host}:{port} timed out");
             return socket;
         }
         catch (AggregateException ex) when (ex.InnerException is SocketException se)

@@ -137,6 +137,17 @@ public sealed class SimCluster
     }
 
     /// <summary>Runs until <paramref name="done"/> holds; false if it did not within <paramref name="maxRounds"/>.</summary>
+    /// <summary>Runs until a leader known to every live node has committed its whole log (a new leader writes
+    /// nothing of its own when it has nothing to commit), then a few more rounds; fails the test otherwise.</summary>
+    public RaftNode ElectLeader(int maxRounds = 300)
+    {
+        bool elected = RunUntil(() => Leader is { } l && l.CommitOffset >= l.Log.LogEndOffset - 1
+                                      && Nodes.Values.All(n => n.Raft is null || n.Raft.LeaderId == l.Id), maxRounds);
+        if (!elected) throw new Xunit.Sdk.XunitException("no leader elected");
+        Run(5);
+        return Leader!;
+    }
+
     public bool RunUntil(Func<bool> done, int maxRounds)
     {
         for (int i = 0; i < maxRounds; i++)

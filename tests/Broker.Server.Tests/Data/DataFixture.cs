@@ -41,7 +41,7 @@ internal sealed class DataFixture : IDisposable
         Logs = new LogManager(Directory, Clock);
         Partitions = new PartitionManager(Logs, NodeId, OptionsFor, replicaFactory: (log, p) =>
         {
-            var observed = new ObservedReplica(new LocalReplicatedLog(new LeaseCountingLog(log, Leases), p.LeaderEpoch));
+            var observed = new ObservedReplica(new LocalReplicatedLog(new LeaseCountingLog(log, Leases), p.LeaderEpoch, p.Leader == NodeId));
             Replicas[log.Partition] = observed;
             return observed;
         });
