@@ -44,6 +44,7 @@ public sealed partial class BrokerNode
         };
         _lifecycle.Start();
         StartBrokerExtras();
+        StartGroupCoordinator();
     }
 
     private HandlerTable BuildBrokerHandlers()
@@ -53,7 +54,7 @@ public sealed partial class BrokerNode
         var admin = CreateTopicAdmin();
         var adminOptions = AdminOptions.FromConfig(Config);
         var table = new HandlerTable();
-        return table
+        table
             .Register(new ApiVersionsHandler(table))
             .Register(new MetadataHandler(() => metadata.Current, admin, adminOptions))
             .Register(new ProduceHandler(partitions, _clock))
@@ -63,6 +64,9 @@ public sealed partial class BrokerNode
             .Register(new DeleteTopicsHandler(admin))
             .Register(new CreatePartitionsHandler(admin))
             .Register(new DescribeClusterHandler(() => metadata.Current, adminOptions));
+        RegisterGroupHandlers(table, admin);
+        RegisterProducerHandlers(table);
+        return table;
     }
 
     /// <summary>The controller listener of the active controller (the metadata group's leader), when known.</summary>
@@ -117,6 +121,7 @@ public sealed partial class BrokerNode
 
     private async Task StopBrokerDutiesAsync()
     {
+        await StopGroupCoordinatorAsync().ConfigureAwait(false);
         await StopBrokerExtrasAsync().ConfigureAwait(false);
         if (_lifecycle is not null) await _lifecycle.DisposeAsync().ConfigureAwait(false);
         _ready.TrySetCanceled();

@@ -19,9 +19,10 @@ public class DependencyRulesTests
         ["Broker.Consensus"] = ["Broker.Core", "Broker.Storage", "Broker.Raft"],
         ["Broker.Cluster"] = ["Broker.Core", "Broker.Protocol", "Broker.Network", "Broker.Raft", "Broker.Consensus"],
         ["Broker.Metadata"] = ["Broker.Core", "Broker.Storage", "Broker.Consensus"],
+        ["Broker.Groups"] = ["Broker.Core", "Broker.Storage", "Broker.Consensus"],
         ["Broker.Network"] = ["Broker.Core"],
         ["Broker.Config"] = ["Broker.Core"],
-        ["Broker.Server"] = ["Broker.Core", "Broker.Protocol", "Broker.Storage", "Broker.Raft", "Broker.Consensus", "Broker.Metadata", "Broker.Network", "Broker.Config", "Broker.Cluster"],
+        ["Broker.Server"] = ["Broker.Core", "Broker.Protocol", "Broker.Storage", "Broker.Raft", "Broker.Consensus", "Broker.Metadata", "Broker.Network", "Broker.Config", "Broker.Cluster", "Broker.Groups"],
         ["Broker.Host"] = ["*"],
     };
 
