@@ -83,13 +83,18 @@ public sealed partial class BrokerConfig
     public int MessageMaxBytes { get; private init; }
     public int SocketRequestMaxBytes { get; private init; }
 
-    // --- groups and transactions (stored for later use) --------------------------------------------------
+    // --- group coordinator; transactions (stored for later use) ----------------------------------------
     public int OffsetsTopicNumPartitions { get; private init; }
     public short OffsetsTopicReplicationFactor { get; private init; }
     public int OffsetsRetentionMinutes { get; private init; }
     public int GroupInitialRebalanceDelayMs { get; private init; }
     public int GroupMinSessionTimeoutMs { get; private init; }
     public int GroupMaxSessionTimeoutMs { get; private init; }
+    public int GroupMaxSize { get; private init; }
+    public long OffsetsRetentionCheckIntervalMs { get; private init; }
+    public int OffsetsCommitTimeoutMs { get; private init; }
+    public int OffsetMetadataMaxBytes { get; private init; }
+    public int OffsetsTopicSegmentBytes { get; private init; }
     public int TransactionStateLogNumPartitions { get; private init; }
     public short TransactionStateLogReplicationFactor { get; private init; }
     public int TransactionStateLogMinIsr { get; private init; }

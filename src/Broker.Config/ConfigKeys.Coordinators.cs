@@ -18,6 +18,16 @@ public static partial class ConfigKeys
             "Smallest session timeout a consumer may ask for."));
         rows.Add(Int(G, "group.max.session.timeout.ms", "1800000", 0,
             "Largest session timeout a consumer may ask for."));
+        rows.Add(Int(G, "group.max.size", "2147483647", 1,
+            "Largest number of members a consumer group may have; further members get GROUP_MAX_SIZE_REACHED."));
+        rows.Add(Long(G, "offsets.retention.check.interval.ms", "600000", 1,
+            "How often expired committed offsets are looked for."));
+        rows.Add(Int(G, "offsets.commit.timeout.ms", "5000", 1,
+            "How long an offset commit waits for its write to __consumer_offsets to be replicated."));
+        rows.Add(Int(G, "offset.metadata.max.bytes", "4096", 0,
+            "Largest metadata string a client may store with a committed offset."));
+        rows.Add(Int(G, "offsets.topic.segment.bytes", "104857600", MinSegmentBytes,
+            "Segment size of __consumer_offsets (applied when the topic is created)."));
 
         rows.Add(Int(T, "transaction.state.log.num.partitions", "50", 1,
             "Number of partitions of the internal __transaction_state topic."));

@@ -89,8 +89,7 @@ public static partial class ConfigKeys
         "controller.quorum.retry.backoff.ms", "controller.quorum.election.backoff.max.ms",
         "initial.broker.registration.timeout.ms", "metadata.log.segment.bytes",
         "metadata.log.max.record.bytes.between.snapshots", "metadata.log.max.snapshot.interval.ms",
-        "metadata.max.retention.bytes", "metadata.max.retention.ms", "offsets.topic.segment.bytes",
-        "offsets.retention.check.interval.ms", "offset.metadata.max.bytes", "transaction.state.log.segment.bytes",
+        "metadata.max.retention.bytes", "metadata.max.retention.ms", "transaction.state.log.segment.bytes",
         "log.flush.scheduler.interval.ms", "log.flush.offset.checkpoint.interval.ms",
     };
 }

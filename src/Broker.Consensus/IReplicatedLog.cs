@@ -1,5 +1,6 @@
 using Broker.Core.Model;
 using Broker.Storage;
+using Broker.Storage.Producers;
 
 namespace Broker.Consensus;
 
@@ -25,7 +26,10 @@ public interface IReplicatedLog : IDisposable
 
     /// <summary>
     /// Appends validated batches as leader, synchronously (so callers get request ordering), and returns the
-    /// offsets assigned. Returns <see cref="ErrorCode.NotLeaderOrFollower"/> when not leader. Commit is awaited
+    /// offsets assigned. Returns <see cref="ErrorCode.NotLeaderOrFollower"/> when not leader. Idempotent batches are
+    /// first checked against the log's producer state under the same lock as the append
+    /// (<see cref="IPartitionLog.CheckProducerState"/>): a duplicate appends nothing and returns the original offsets,
+    /// a stale epoch or a sequence gap returns INVALID_PRODUCER_EPOCH / OUT_OF_ORDER_SEQUENCE_NUMBER. Commit is awaited
     /// separately with <see cref="WaitForCommitAsync"/>.
     /// </summary>
     ReplicatedAppendResult Append(ReadOnlySpan<byte> batches, long? logAppendTimeMs = null);
@@ -50,4 +54,21 @@ public interface IReplicatedLog : IDisposable
     int ApplyRetention(long nowMs) => Log.ApplyRetention(nowMs);
 }
 
-public readonly record struct ReplicatedAppendResult(ErrorCode Error, long FirstOffset, long LastOffset, long LogAppendTimeMs);
+/// <summary>
+/// Outcome of <see cref="IReplicatedLog.Append"/>: the offsets assigned, or (<see cref="IsDuplicate"/>) those of the
+/// identical idempotent batch already in the log (nothing was appended; its commit is awaited the same way), or an
+/// error with an optional reason (<see cref="ErrorMessage"/>, for the Produce response).
+/// </summary>
+public readonly record struct ReplicatedAppendResult(ErrorCode Error, long FirstOffset, long LastOffset, long LogAppendTimeMs,
+    bool IsDuplicate = false, string? ErrorMessage = null)
+{
+    /// <summary>
+    /// The answer for a producer-state check that did not accept the batches: a refusal (error and reason), or a
+    /// duplicate with the original batch's offsets and, when LogAppendTime applies, its stored timestamp.
+    /// </summary>
+    public static ReplicatedAppendResult FromProducerCheck(in ProducerAppendCheck check, long? logAppendTimeMs) =>
+        check.IsDuplicate
+            ? new(ErrorCode.None, check.Original.FirstOffset, check.Original.LastOffset,
+                logAppendTimeMs is null ? -1 : check.Original.MaxTimestamp, IsDuplicate: true)
+            : new(check.Error, -1, -1, -1, ErrorMessage: check.Message);
+}

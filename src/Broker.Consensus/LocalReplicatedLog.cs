@@ -6,7 +6,8 @@ namespace Broker.Consensus;
 /// <summary>
 /// A replica without an election of its own: leadership and epoch are given (by the metadata image, in tests and
 /// embedded use). As leader of epoch <see cref="LeaderEpoch"/> an append is committed as soon as it is in the local
-/// log; otherwise appends are refused with NOT_LEADER_OR_FOLLOWER. Durability comes from the log's flush policy.
+/// log; otherwise appends are refused with NOT_LEADER_OR_FOLLOWER. Idempotent batches are checked against the log's
+/// producer state under the append lock. Durability comes from the log's flush policy.
 /// </summary>
 public sealed class LocalReplicatedLog : IReplicatedLog
 {
@@ -34,6 +35,8 @@ public sealed class LocalReplicatedLog : IReplicatedLog
         AppendInfo info;
         lock (_appendLock)
         {
+            var check = Log.CheckProducerState(batches);
+            if (!check.IsAccepted) return ReplicatedAppendResult.FromProducerCheck(check, logAppendTimeMs);
             info = Log.Append(batches, LeaderEpoch, logAppendTimeMs);
             Volatile.Write(ref _highWatermark, Log.LogEndOffset);
         }

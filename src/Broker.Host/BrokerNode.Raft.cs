@@ -3,6 +3,7 @@ using Broker.Consensus;
 using Broker.Consensus.Raft;
 using Broker.Host.Cluster;
 using Broker.Metadata.Image;
+using Broker.Server.Partitions;
 using Broker.Storage;
 
 namespace Broker.Host;

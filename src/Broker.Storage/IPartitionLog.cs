@@ -1,4 +1,5 @@
 using Broker.Core.Model;
+using Broker.Storage.Producers;
 
 namespace Broker.Storage;
 
@@ -53,7 +54,8 @@ public interface IPartitionLog : IDisposable
     /// <summary>Makes appended bytes durable (msync/fsync of the active segment and indexes).</summary>
     void Flush();
 
-    /// <summary>Deletes whole segments beyond retention.ms / retention.bytes; returns how many were deleted.</summary>
+    /// <summary>Deletes whole segments beyond retention.ms / retention.bytes (and forgets producers idle for
+    /// producer.id.expiration.ms); returns how many segments were deleted.</summary>
     int ApplyRetention(long nowMs);
 
     /// <summary>
@@ -70,6 +72,15 @@ public interface IPartitionLog : IDisposable
     /// </summary>
     void ResetTo(long newStartOffset) =>
         throw new NotSupportedException($"{GetType().Name} cannot restart its log at offset {newStartOffset}");
+
+    /// <summary>
+    /// The idempotence check a leader makes right before appending <paramref name="batches"/> (whole, framed batches),
+    /// against the producer state the log keeps from every batch it stored (Kafka's ProducerStateManager rules): accept,
+    /// duplicate of a recent batch (with its offsets; append nothing), or INVALID_PRODUCER_EPOCH /
+    /// OUT_OF_ORDER_SEQUENCE_NUMBER. Callers must hold the lock that serialises their appends across the check and the
+    /// append. The default (logs without producer state) accepts everything.
+    /// </summary>
+    ProducerAppendCheck CheckProducerState(ReadOnlySpan<byte> batches) => ProducerAppendCheck.Accepted;
 
     /// <summary>Applies changed topic-level options (retention, segment size) without reopening.</summary>
     void UpdateOptions(LogOptions options);
@@ -111,4 +122,6 @@ public sealed record LogOptions
     public int IndexIntervalBytes { get; init; } = 4096;
     /// <summary>message.max.bytes / max.message.bytes: largest batch accepted.</summary>
     public int MaxMessageBytes { get; init; } = 1048588;
+    /// <summary>producer.id.expiration.ms: producer state idle for this long is dropped (when retention runs).</summary>
+    public long ProducerIdExpirationMs { get; init; } = 86_400_000;
 }

@@ -17,6 +17,7 @@ public sealed partial class PartitionLog
             if (active.Size == 0) active.FirstAppendMs = _clock.UnixTimeMilliseconds;
             active.Append(batches, firstOffset, leaderEpoch, logAppendTimeMs, options.SegmentBytes, options.IndexIntervalBytes);
             Volatile.Write(ref _logEndOffset, lastOffset + 1);
+            ApplyProducerBatches(batches, firstOffset, logAppendTimeMs);
             return new AppendInfo(firstOffset, lastOffset, count, logAppendTimeMs ?? -1);
         }
     }
@@ -55,12 +56,14 @@ public sealed partial class PartitionLog
                || lastOffset - active.BaseOffset > int.MaxValue;
     }
 
-    /// <summary>Seals the active segment and starts a new one at the log end offset.</summary>
+    /// <summary>Seals the active segment and starts a new one at the log end offset (with a producer state snapshot
+    /// there, so a restart after a crash replays at most the active segment).</summary>
     private Segment Roll()
     {
         var segments = _segments;
         var sealing = segments[^1];
         sealing.Seal();
+        TryWriteProducerSnapshot();
         var next = Segment.CreateActive(Directory, _logEndOffset);
         var grown = new Segment[segments.Length + 1];
         segments.CopyTo(grown, 0);

@@ -9,7 +9,8 @@ public sealed partial class PartitionLog
     /// <summary>
     /// Opens (creating if needed) the log in <paramref name="directory"/>. Sealed segments are trusted unless their
     /// indexes are missing or inconsistent (then rebuilt); the last segment is validated batch by batch and cut at
-    /// the first torn or corrupt one. An empty directory becomes an empty log starting at offset 0.
+    /// the first torn or corrupt one. An empty directory becomes an empty log starting at offset 0. Producer state is
+    /// then rebuilt from its snapshot and the batch headers after it.
     /// </summary>
     public static PartitionLog Open(string directory, TopicPartition partition, LogOptions options, IClock clock)
     {
@@ -53,6 +54,15 @@ public sealed partial class PartitionLog
             active.FirstAppendMs = first > 0 && first <= now ? first : now;
         }
         var log = new PartitionLog(directory, partition, options, clock, segments.ToArray());
+        try
+        {
+            log.RebuildProducerState();
+        }
+        catch
+        {
+            log.Dispose();
+            throw;
+        }
         Logger.Info($"{partition}: opened {log}");
         return log;
     }

@@ -1,6 +1,7 @@
 namespace Broker.Storage;
 
-/// <summary>Retention (whole oldest segments), truncation (follower divergence) and full resets (snapshot install).</summary>
+/// <summary>Retention (whole oldest segments, idle producers), truncation (follower divergence; producer state is
+/// rebuilt) and full resets (snapshot install; producer state is cleared).</summary>
 public sealed partial class PartitionLog
 {
     public int ApplyRetention(long nowMs) => ApplyRetention(nowMs, long.MaxValue);
@@ -26,6 +27,8 @@ public sealed partial class PartitionLog
                 total -= segment.Size;
                 deletable++;
             }
+            int idle = _producers.RemoveExpired(nowMs, options.ProducerIdExpirationMs);
+            if (idle > 0) Logger.Info($"{Partition}: {idle} idle producer(s) expired; {_producers.Count} left");
             if (deletable == 0) return 0;
             if (deletable == segments.Length)
             {
@@ -70,6 +73,8 @@ public sealed partial class PartitionLog
                 Volatile.Write(ref _segments, [fresh]);
                 Volatile.Write(ref _logEndOffset, offset);
                 DeleteSegments(segments.AsSpan(0, 1));
+                DropSnapshotFrom(long.MinValue);
+                _producers.Clear();
                 Logger.Info($"{Partition}: truncated fully; log restarts at {offset}");
                 return;
             }
@@ -80,6 +85,8 @@ public sealed partial class PartitionLog
             target.TruncateTo(offset, Options.IndexIntervalBytes);
             if (target.Size > 0 && target.FirstAppendMs < 0) target.FirstAppendMs = _clock.UnixTimeMilliseconds;
             Volatile.Write(ref _logEndOffset, target.NextOffset);
+            DropSnapshotFrom(target.NextOffset);
+            RebuildProducerState();
             Logger.Info($"{Partition}: truncated to {offset}; log end offset now {target.NextOffset}");
         }
     }
@@ -98,6 +105,8 @@ public sealed partial class PartitionLog
             fresh.Flush();
             Volatile.Write(ref _segments, [fresh]);
             Volatile.Write(ref _logEndOffset, newStartOffset);
+            DropSnapshotFrom(long.MinValue);
+            _producers.Clear();
             Logger.Info($"{Partition}: log reset; it now starts empty at {newStartOffset}");
         }
     }

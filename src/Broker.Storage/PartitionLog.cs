@@ -6,7 +6,7 @@ namespace Broker.Storage;
 /// <summary>
 /// The segmented, memory-mapped log of one partition, in `&lt;logDir&gt;/&lt;topic&gt;-&lt;partition&gt;/`
 /// (Kafka layout: `{base:D20}.log|.index|.timeindex`). Mutations (append, roll, truncation, retention, flush,
-/// close) run under one lock; reads are lock-free over an immutable segment array and reference-counted
+/// close, producer state) run under one lock; reads are lock-free over an immutable segment array and reference-counted
 /// mappings, and only see data whose size and end offset were published after it was written.
 /// </summary>
 public sealed partial class PartitionLog : IPartitionLog
@@ -81,6 +81,7 @@ public sealed partial class PartitionLog : IPartitionLog
         {
             if (_disposed) return;
             _disposed = true;
+            TryWriteProducerSnapshot();
             foreach (var segment in _segments)
             {
                 try
@@ -103,6 +104,8 @@ public sealed partial class PartitionLog : IPartitionLog
         if (options.IndexIntervalBytes < 0) throw new ArgumentException($"index.interval.bytes must not be negative, got {options.IndexIntervalBytes}");
         if (options.RetentionMs < -1) throw new ArgumentException($"retention.ms must be -1 or more, got {options.RetentionMs}");
         if (options.RetentionBytes < -1) throw new ArgumentException($"retention.bytes must be -1 or more, got {options.RetentionBytes}");
+        if (options.ProducerIdExpirationMs < 1)
+            throw new ArgumentException($"producer.id.expiration.ms must be positive, got {options.ProducerIdExpirationMs}");
     }
 
     private void ThrowIfDisposed()

@@ -14,7 +14,8 @@ namespace Broker.Consensus.Raft;
 /// the shared <see cref="RaftTicker"/>, messages from <see cref="IRaftTransport"/> queued and processed on the
 /// ThreadPool, <see cref="Append"/> from produce) runs under the group's lock and is followed by a drain of the
 /// node's <see cref="RaftReady"/>: flush the log and persist the hard state, then send messages, then advance the
-/// high watermark (commit + 1, never backwards) and complete commit waiters.
+/// high watermark (commit + 1, never backwards) and complete commit waiters. Idempotent batches are checked against
+/// the partition log's producer state before they are proposed (duplicates answer with the original offsets).
 /// </summary>
 public sealed partial class RaftReplicatedLog : IReplicatedLog
 {
@@ -106,6 +107,10 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
         lock (_gate)
         {
             if (_disposed || _failure is not null || !_node.IsLeader) return NotLeader();
+            // Idempotence: checked against the state of everything in the local log (committed or not), atomically
+            // with the proposal since every append to this log happens under _gate.
+            var check = Log.CheckProducerState(batches);
+            if (!check.IsAccepted) return ReplicatedAppendResult.FromProducerCheck(check, logAppendTimeMs);
             if (_proposeBuffer.Length < batches.Length) _proposeBuffer = new byte[Math.Max(batches.Length, _proposeBuffer.Length * 2)];
             batches.CopyTo(_proposeBuffer);
             int pos = 0;

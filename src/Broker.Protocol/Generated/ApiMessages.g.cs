@@ -38,6 +38,7 @@ public enum ApiKey : short
     DescribeCluster = 60,
     BrokerRegistration = 62,
     BrokerHeartbeat = 63,
+    AllocateProducerIds = 67,
     RaftEnvelope = 120,
     PartitionLeadership = 121,
 }
@@ -81,6 +82,7 @@ public static class ApiMessages
         new(ApiKey.DescribeCluster, "DescribeCluster", 0, 1, 0),
         new(ApiKey.BrokerRegistration, "BrokerRegistration", 0, 3, 0),
         new(ApiKey.BrokerHeartbeat, "BrokerHeartbeat", 0, 1, 0),
+        new(ApiKey.AllocateProducerIds, "AllocateProducerIds", 0, 0, 0),
         new(ApiKey.RaftEnvelope, "RaftEnvelope", 0, 0, 0),
         new(ApiKey.PartitionLeadership, "PartitionLeadership", 0, 0, 0),
     ];

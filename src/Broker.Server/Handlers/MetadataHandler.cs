@@ -13,7 +13,8 @@
 //   A creation the controller refuses reports its error code (e.g. INVALID_REPLICATION_FACTOR), except that
 //   NOT_CONTROLLER / REQUEST_TIMED_OUT become LEADER_NOT_AVAILABLE (retriable); losing a race with another
 //   creator reports the topic. Otherwise UNKNOWN_TOPIC_OR_PARTITION. Requests for all topics never
-//   create anything.
+//   create anything, nor do names starting with "__" (internal topics: __consumer_offsets is created by
+//   FindCoordinator with its own settings).
 // * v10+ carry topic ids; v12 may name a topic by id (null name): unknown ids -> UNKNOWN_TOPIC_ID (name null).
 //   Before v12 a null name or a non-zero id is answered INVALID_REQUEST for that entry.
 // * Partitions: leader, leader epoch (v7+), replicas, ISR, offline replicas (v5+, always empty). Error
@@ -94,7 +95,7 @@ public sealed class MetadataHandler : KafkaHandler<MetadataRequest>
             }
             else if (TopicNames.Validate(wanted.Name) is not null)
                 topics.Add(ErrorTopic(ErrorCode.InvalidTopicException, wanted.Name, Guid.Empty));
-            else if (mayCreate)
+            else if (mayCreate && !IsReservedName(wanted.Name))
                 (missing ??= new List<string>()).Add(wanted.Name);
             else
                 topics.Add(ErrorTopic(ErrorCode.UnknownTopicOrPartition, wanted.Name, Guid.Empty));
@@ -184,6 +185,9 @@ public sealed class MetadataHandler : KafkaHandler<MetadataRequest>
         foreach (int r in p.Isr) partition.IsrNodes.Add(r);
         return partition;
     }
+
+    /// <summary>Names starting with "__" are Kafka's internal topics: never auto-created through Metadata.</summary>
+    private static bool IsReservedName(string name) => name.StartsWith("__", StringComparison.Ordinal);
 
     private static MetadataResponse.MetadataResponseTopic ErrorTopic(ErrorCode error, string? name, Guid topicId) => new()
     {

@@ -9,8 +9,15 @@
 //   an ISR smaller than min.insync.replicas → NOT_ENOUGH_REPLICAS before appending. The client's baseOffset is
 //   ignored (overwritten with the assigned offset).
 // * Transactional batches get INVALID_TXN_STATE (what Kafka answers for a batch whose partition is not part of an
-//   ongoing transaction; we have no transaction coordinator yet). Idempotent batches (producerId >= 0) are
-//   appended as they are: no sequence/epoch checks until the idempotence issue.
+//   ongoing transaction; we have no transaction coordinator yet).
+// * Idempotent batches (producerId >= 0) are checked by the replica against the partition's producer state,
+//   atomically with the append (Kafka's ProducerStateManager rules, state kept by the log on leader and followers
+//   and rebuilt after restarts): a duplicate of one of the producer's last 5 batches (same epoch and sequence range)
+//   is not appended and answers NONE with the original batch's base offset (acks=-1 waits for the original's commit);
+//   an older epoch → INVALID_PRODUCER_EPOCH; a sequence that does not continue the producer's last one (or a new
+//   epoch not starting at 0) → OUT_OF_ORDER_SEQUENCE_NUMBER, with the reason in ErrorMessage. A producer the
+//   partition has no state for (new, expired after producer.id.expiration.ms, or its data removed) may start at any
+//   sequence. Producer ids are not checked against the ones InitProducerId issued (no UNKNOWN_PRODUCER_ID).
 // * message.timestamp.type=LogAppendTime: the broker clock's now is stamped by the log and returned in
 //   LogAppendTimeMs; otherwise LogAppendTimeMs is -1. CreateTime skew (message.timestamp.difference.max.ms) is not
 //   checked.
@@ -142,6 +149,7 @@ public sealed class ProduceHandler(PartitionManager partitions, IClock clock) : 
         if (appended.Error != ErrorCode.None)
         {
             result.ErrorCode = (short)appended.Error;
+            result.ErrorMessage = appended.ErrorMessage;
             return;
         }
         result.BaseOffset = appended.FirstOffset;

@@ -9,7 +9,9 @@ namespace Broker.Server.Partitions;
 /// no batch / magic != 2 / more than one batch / inconsistent counts / control batch / malformed record →
 /// INVALID_RECORD; too short, truncated or CRC mismatch → CORRUPT_MESSAGE; zstd below Produce v7 →
 /// UNSUPPORTED_COMPRESSION_TYPE; batch bigger than max.message.bytes → MESSAGE_TOO_LARGE; transactional batch →
-/// INVALID_TXN_STATE (no transaction support yet). Allocation-free on success.
+/// INVALID_TXN_STATE (no transaction support yet); idempotent batch (producer id set) without a base sequence →
+/// INVALID_RECORD. Sequence and epoch rules are the replica's (producer state, checked with the append).
+/// Allocation-free on success.
 /// </summary>
 public static class ProduceBatchCheck
 {

@@ -56,6 +56,7 @@ internal sealed class LeaseCountingLog(IPartitionLog inner, LeaseCounter counter
 
     public (long Offset, long Timestamp)? FindOffsetByTimestamp(long timestampMs) => inner.FindOffsetByTimestamp(timestampMs);
     public (long Offset, long Timestamp)? FindMaxTimestamp() => inner.FindMaxTimestamp();
+    public Broker.Storage.Producers.ProducerAppendCheck CheckProducerState(ReadOnlySpan<byte> batches) => inner.CheckProducerState(batches);
     public void TruncateTo(long offset) => inner.TruncateTo(offset);
     public void Flush() => inner.Flush();
     public int ApplyRetention(long nowMs) => inner.ApplyRetention(nowMs);

@@ -2,7 +2,7 @@ using Broker.Config;
 using Broker.Metadata.Image;
 using Broker.Storage;
 
-namespace Broker.Host;
+namespace Broker.Server.Partitions;
 
 /// <summary>Resolves a topic's storage options: topic-level configs override the broker's log.* defaults.</summary>
 public sealed class TopicLogOptions(BrokerConfig broker)
@@ -11,10 +11,11 @@ public sealed class TopicLogOptions(BrokerConfig broker)
     {
         SegmentBytes = broker.LogSegmentBytes,
         SegmentMs = broker.LogRollMs,
-        RetentionMs = broker.LogRetentionMs,
-        RetentionBytes = broker.LogRetentionBytes,
+        RetentionMs = DeletesOldData(broker.LogCleanupPolicy) ? broker.LogRetentionMs : -1,
+        RetentionBytes = DeletesOldData(broker.LogCleanupPolicy) ? broker.LogRetentionBytes : -1,
         IndexIntervalBytes = broker.LogIndexIntervalBytes,
         MaxMessageBytes = broker.MessageMaxBytes,
+        ProducerIdExpirationMs = broker.ProducerIdExpirationMs,
     };
 
     public LogOptions For(TopicImage topic) => For(topic.Configs);
@@ -22,12 +23,15 @@ public sealed class TopicLogOptions(BrokerConfig broker)
     public LogOptions For(IReadOnlyDictionary<string, string> configs)
     {
         if (configs.Count == 0) return Defaults;
+        bool deletes = configs.TryGetValue("cleanup.policy", out var policy)
+            ? DeletesOldData(policy.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            : DeletesOldData(broker.LogCleanupPolicy);
         return Defaults with
         {
             SegmentBytes = Long(configs, "segment.bytes", Defaults.SegmentBytes),
             SegmentMs = Long(configs, "segment.ms", Defaults.SegmentMs),
-            RetentionMs = Long(configs, "retention.ms", Defaults.RetentionMs),
-            RetentionBytes = Long(configs, "retention.bytes", Defaults.RetentionBytes),
+            RetentionMs = deletes ? Long(configs, "retention.ms", broker.LogRetentionMs) : -1,
+            RetentionBytes = deletes ? Long(configs, "retention.bytes", broker.LogRetentionBytes) : -1,
             IndexIntervalBytes = (int)Long(configs, "index.interval.bytes", Defaults.IndexIntervalBytes),
             MaxMessageBytes = (int)Long(configs, "max.message.bytes", Defaults.MaxMessageBytes),
         };
@@ -42,6 +46,18 @@ public sealed class TopicLogOptions(BrokerConfig broker)
         RetentionBytes = -1,
         MaxMessageBytes = 8 << 20,
     };
+
+    /// <summary>
+    /// Time and size retention apply only when the cleanup policy includes "delete" (Kafka): a compact-only topic,
+    /// such as __consumer_offsets, never loses its latest value of a key to retention.
+    /// </summary>
+    private static bool DeletesOldData(IReadOnlyList<string> policy)
+    {
+        if (policy.Count == 0) return true;
+        foreach (var p in policy)
+            if (p.Equals("delete", StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
+    }
 
     // Values were validated by TopicConfigCatalog when the config record was written.
     private static long Long(IReadOnlyDictionary<string, string> configs, string key, long fallback) =>
