@@ -32,7 +32,7 @@ public sealed partial class ClusterController
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var ready = TryCatchUp();
+            var ready = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             if (!ready.IsSuccess) return new BrokerRegistrationResult(ready.Error, ready.Message, -1);
             var existing = _applier.Current.GetBroker(brokerId);
             long epoch;
@@ -78,7 +78,7 @@ public sealed partial class ClusterController
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var ready = TryCatchUp();
+            var ready = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             if (!ready.IsSuccess) return ready;
             var check = CheckEpoch(_applier.Current, brokerId, brokerEpoch, out var broker);
             if (!check.IsSuccess) return check;
@@ -99,7 +99,7 @@ public sealed partial class ClusterController
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var ready = TryCatchUp();
+            var ready = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             if (!ready.IsSuccess) return new ProducerIdBlock(ready.Error, -1, 0);
             var check = CheckEpoch(_applier.Current, brokerId, brokerEpoch, out _);
             if (!check.IsSuccess) return new ProducerIdBlock(check.Error, -1, 0);
@@ -115,7 +115,7 @@ public sealed partial class ClusterController
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var ready = TryCatchUp();
+            var ready = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             return ready.IsSuccess ? await SetFencedLockedAsync(brokerId, brokerEpoch, fenced, cancellationToken).ConfigureAwait(false) : ready;
         }
         finally { _writeLock.Release(); }

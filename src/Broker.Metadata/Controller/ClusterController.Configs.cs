@@ -15,7 +15,7 @@ public sealed partial class ClusterController
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var ready = TryCatchUp();
+            var ready = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             var image = _applier.Current;
             var duplicates = FindDuplicates(TopicsOf(specs));
             var records = new List<MetadataRecord>();
@@ -94,7 +94,7 @@ public sealed partial class ClusterController
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var ready = TryCatchUp();
+            var ready = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             var image = _applier.Current;
             var records = new List<MetadataRecord>();
             var written = new List<int>();

@@ -39,7 +39,7 @@ public sealed partial class ClusterController
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var ready = TryCatchUp();
+            var ready = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             if (!ready.IsSuccess) return FailAll(reports, ready);
             if (!_log.IsLeader) return FailAll(reports, new(ErrorCode.NotController, "this node is not the active controller"));
             var image = _applier.Current;

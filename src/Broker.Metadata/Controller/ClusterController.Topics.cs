@@ -18,7 +18,7 @@ public sealed partial class ClusterController
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var ready = TryCatchUp();
+            var ready = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             if (!ready.IsSuccess) return FailAll(topics, ready);
             var image = _applier.Current;
             var duplicates = FindDuplicates(NamesOf(topics));
@@ -172,7 +172,7 @@ public sealed partial class ClusterController
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var ready = TryCatchUp();
+            var ready = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             var image = _applier.Current;
             var duplicateNames = FindDuplicates(NamesOf(topics));
             var seenIds = new HashSet<Guid>();

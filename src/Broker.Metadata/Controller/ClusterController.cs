@@ -63,11 +63,7 @@ public sealed partial class ClusterController : IDisposable
         try
         {
             if (!_log.IsLeader) return new(ErrorCode.NotController, "this node is not the active controller");
-            // Everything the previous leaders committed must be applied before deciding (Raft: the leader's no-op
-            // commits every earlier entry; wait for it, bounded).
-            var waited = await _log.WaitForCommitAsync(_log.Log.LogEndOffset - 1, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
-            if (waited != ErrorCode.None && _log.Log.LogEndOffset > 0) return new(MapLogError(waited), "the metadata log did not commit its tail in time");
-            var caughtUp = TryCatchUp();
+            var caughtUp = await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             if (!caughtUp.IsSuccess) return caughtUp;
             if (_applier.Current.GetFeatureLevel(MetadataConstants.MetadataVersionFeature) > 0) return ControllerResult.Ok;
             _logger.Info($"bootstrapping empty metadata log: {MetadataConstants.MetadataVersionFeature}={_options.MetadataVersion}");
@@ -120,7 +116,25 @@ public sealed partial class ClusterController : IDisposable
         return ControllerResult.Ok;
     }
 
-    /// <summary>Brings the image up to the high watermark before validating a request. Caller holds the lock.</summary>
+    /// <summary>
+    /// Brings the image up to everything the previous controllers committed before a request is validated. Caller
+    /// holds the write lock, so every entry this controller wrote is committed already; an uncommitted tail can only
+    /// be a predecessor's entries plus this term's no-op, and Raft commits them together (bounded wait). Without it a
+    /// new controller could validate against an image that lacks committed records (and, say, hand out a producer id
+    /// block or a topic name a second time).
+    /// </summary>
+    private async ValueTask<ControllerResult> CatchUpAsync(CancellationToken cancellationToken)
+    {
+        long end = _log.Log.LogEndOffset;
+        if (end > 0 && _log.HighWatermark < end)
+        {
+            var waited = await _log.WaitForCommitAsync(end - 1, _options.CommitTimeout, cancellationToken).ConfigureAwait(false);
+            if (waited != ErrorCode.None) return new(MapLogError(waited), "the metadata log did not commit its predecessors' entries in time");
+        }
+        return TryCatchUp();
+    }
+
+    /// <summary>Brings the image up to the high watermark. Caller holds the lock.</summary>
     private ControllerResult TryCatchUp()
     {
         try
