@@ -3,7 +3,8 @@
 // * v0-2 (magic 0/1 message sets) are parsed and answered UNSUPPORTED_VERSION on every partition. They stay
 //   advertised because librdkafka < 2.11.1 checks Produce 0..0/0..7 before it enables compression.
 // * acks must be -1, 0 or 1, else INVALID_REQUIRED_ACKS on every partition.
-// * Per partition: unknown topic/partition → UNKNOWN_TOPIC_OR_PARTITION; no replica here or not leader →
+// * Per partition: unknown topic/partition → UNKNOWN_TOPIC_OR_PARTITION; an internal topic (__consumer_offsets,
+//   written by the group coordinator only) → INVALID_TOPIC_EXCEPTION; no replica here or not leader →
 //   NOT_LEADER_OR_FOLLOWER; the records are validated by ProduceBatchCheck (exactly one magic-2 batch, CRC, size
 //   against the topic's max.message.bytes, zstd only from v7, record framing of uncompressed batches); acks=-1 with
 //   an ISR smaller than min.insync.replicas → NOT_ENOUGH_REPLICAS before appending. The client's baseOffset is
@@ -33,6 +34,7 @@ using Broker.Core.Model;
 using Broker.Network;
 using Broker.Protocol.Codec;
 using Broker.Protocol.Messages;
+using Broker.Server.Admin;
 using Broker.Server.Partitions;
 using Broker.Server.Pipeline;
 
@@ -105,6 +107,12 @@ public sealed class ProduceHandler(PartitionManager partitions, IClock clock) : 
         if (error != ErrorCode.None)
         {
             result.ErrorCode = (short)error;
+            return;
+        }
+        if (InternalTopics.IsInternal(topic))
+        {
+            result.ErrorCode = (short)ErrorCode.InvalidTopicException;
+            result.ErrorMessage = $"Cannot append to internal topic {topic}";
             return;
         }
         if (!state!.IsLeader)

@@ -318,4 +318,15 @@ public sealed class ProduceTests : IDisposable
         Assert.Equal(4, EndOffset("t", 0));
         Assert.Equal(0, EndOffset("t", 1));
     }
+
+    [Fact]
+    public async Task ClientsCannotAppendToTheOffsetsTopic()
+    {
+        _f.CreateTopic("__consumer_offsets");
+        var r = await _f.ProduceAsync("__consumer_offsets", 0, TestBatches.Build(1));
+        Assert.Equal((short)ErrorCode.InvalidTopicException, r.ErrorCode);
+        Assert.Contains("internal topic", r.ErrorMessage);
+        Assert.True(_f.Partitions.TryGetPartition("__consumer_offsets", 0, out var state));
+        Assert.Equal(0, state.Log.LogEndOffset);
+    }
 }
