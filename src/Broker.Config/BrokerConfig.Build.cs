@@ -63,6 +63,8 @@ public sealed partial class BrokerConfig
             LogFlushIntervalMessages = r.Long("log.flush.interval.messages"),
             LogFlushIntervalMs = r.OptionalLong("log.flush.interval.ms"),
             LogCleanupPolicy = r.List("log.cleanup.policy"),
+            LogCleanerEnable = r.Bool("log.cleaner.enable"),
+            LogCleanerBackoffMs = r.Long("log.cleaner.backoff.ms"),
             LogCleanerDeleteRetentionMs = r.Long("log.cleaner.delete.retention.ms"),
             LogCleanerMinCleanableRatio = r.Double("log.cleaner.min.cleanable.ratio"),
             LogCleanerMinCompactionLagMs = r.Long("log.cleaner.min.compaction.lag.ms"),

@@ -69,6 +69,8 @@ public sealed partial class BrokerConfig
     /// <summary>null = no time-based flush.</summary>
     public long? LogFlushIntervalMs { get; private init; }
     public IReadOnlyList<string> LogCleanupPolicy { get; private init; } = [];
+    public bool LogCleanerEnable { get; private init; } = true;
+    public long LogCleanerBackoffMs { get; private init; } = 15_000;
     public long LogCleanerDeleteRetentionMs { get; private init; }
     public double LogCleanerMinCleanableRatio { get; private init; }
     public long LogCleanerMinCompactionLagMs { get; private init; }

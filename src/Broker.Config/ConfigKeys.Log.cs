@@ -88,6 +88,10 @@ public static partial class ConfigKeys
             Section = R, Name = "log.cleanup.policy", Type = ConfigType.List, Default = "delete", ValidValues = CleanupPolicies,
             Doc = "Default cleanup policy of topics: delete (retention), compact, or delete,compact.",
         });
+        rows.Add(Bool(R, "log.cleaner.enable", "true",
+            "Run the log cleaner, which compacts topics whose cleanup.policy contains compact."));
+        rows.Add(Long(R, "log.cleaner.backoff.ms", "15000", 1,
+            "How often the log cleaner looks for logs to compact."));
         rows.Add(Long(R, "log.cleaner.delete.retention.ms", "86400000", 0,
             "How long delete markers (tombstones) are kept in compacted topics."));
         rows.Add(new ConfigKey

@@ -79,7 +79,7 @@ public static partial class ConfigKeys
         "num.network.threads", "num.io.threads", "background.threads", "queued.max.requests",
         "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "socket.listen.backlog.size",
         "num.recovery.threads.per.data.dir", "num.replica.fetchers", "replica.fetch.max.bytes",
-        "replica.lag.time.max.ms", "replica.socket.timeout.ms", "log.cleaner.enable", "log.cleaner.threads",
+        "replica.lag.time.max.ms", "replica.socket.timeout.ms", "log.cleaner.threads",
         "log.preallocate", "unclean.leader.election.enable",
         "zookeeper.connect", "zookeeper.connection.timeout.ms", "zookeeper.session.timeout.ms",
         "security.inter.broker.protocol", "inter.broker.protocol.version", "log.message.format.version",

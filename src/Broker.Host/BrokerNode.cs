@@ -99,6 +99,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
             StartBroker();
             StartPreferredLeaderRebalance();
             _retention = RunRetentionAsync(TimeSpan.FromMilliseconds(Math.Max(1000, Config.LogRetentionCheckIntervalMs)));
+            StartLogCleaner();
         }
     }
 
@@ -185,6 +186,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
         foreach (var listener in _listeners)
             await listener.StopAsync().ConfigureAwait(false);
         await _retention.ConfigureAwait(false);
+        await _cleaner.ConfigureAwait(false);
         await _rebalance.ConfigureAwait(false);
         _ticker?.Dispose();
         Try("flush partitions", () => _partitions?.FlushAll());

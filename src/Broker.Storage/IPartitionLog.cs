@@ -84,6 +84,19 @@ public interface IPartitionLog : IDisposable
 
     /// <summary>Applies changed topic-level options (retention, segment size) without reopening.</summary>
     void UpdateOptions(LogOptions options);
+
+    /// <summary>
+    /// Share of the cleanable bytes (sealed segments wholly below <paramref name="maxOffsetExclusive"/> and older
+    /// than min.compaction.lag.ms) not yet compacted: 0 when there is nothing to clean. Logs without compaction: 0.
+    /// </summary>
+    double CleanableDirtyRatio(long maxOffsetExclusive, long nowMs) => 0;
+
+    /// <summary>
+    /// One log-cleaner pass (cleanup.policy=compact): rewrites cleanable segments keeping, per key, only the latest
+    /// record at or below <paramref name="maxOffsetExclusive"/> (callers pass the high watermark); every batch keeps
+    /// its header and offset range. Logs without compaction do nothing.
+    /// </summary>
+    Compaction.CompactionResult Compact(long maxOffsetExclusive, long nowMs) => Compaction.CompactionResult.None;
 }
 
 /// <summary>Result of an append: offsets the batches got and the time used when LogAppendTime applies.</summary>
@@ -124,4 +137,12 @@ public sealed record LogOptions
     public int MaxMessageBytes { get; init; } = 1048588;
     /// <summary>producer.id.expiration.ms: producer state idle for this long is dropped (when retention runs).</summary>
     public long ProducerIdExpirationMs { get; init; } = 86_400_000;
+    /// <summary>cleanup.policy contains "compact": the log cleaner keeps only the latest record of each key.</summary>
+    public bool Compact { get; init; }
+    /// <summary>min.cleanable.dirty.ratio / log.cleaner.min.cleanable.ratio.</summary>
+    public double MinCleanableDirtyRatio { get; init; } = 0.5;
+    /// <summary>delete.retention.ms / log.cleaner.delete.retention.ms: how long tombstones survive compaction.</summary>
+    public long DeleteRetentionMs { get; init; } = 86_400_000;
+    /// <summary>min.compaction.lag.ms / log.cleaner.min.compaction.lag.ms: younger segments are not compacted.</summary>
+    public long MinCompactionLagMs { get; init; }
 }

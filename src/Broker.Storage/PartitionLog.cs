@@ -106,6 +106,10 @@ public sealed partial class PartitionLog : IPartitionLog
         if (options.RetentionBytes < -1) throw new ArgumentException($"retention.bytes must be -1 or more, got {options.RetentionBytes}");
         if (options.ProducerIdExpirationMs < 1)
             throw new ArgumentException($"producer.id.expiration.ms must be positive, got {options.ProducerIdExpirationMs}");
+        if (!(options.MinCleanableDirtyRatio >= 0 && options.MinCleanableDirtyRatio <= 1))
+            throw new ArgumentException($"min.cleanable.dirty.ratio must be between 0 and 1, got {options.MinCleanableDirtyRatio}");
+        if (options.DeleteRetentionMs < 0) throw new ArgumentException($"delete.retention.ms must not be negative, got {options.DeleteRetentionMs}");
+        if (options.MinCompactionLagMs < 0) throw new ArgumentException($"min.compaction.lag.ms must not be negative, got {options.MinCompactionLagMs}");
     }
 
     private void ThrowIfDisposed()

@@ -162,6 +162,40 @@ public sealed class PartitionManager : IDisposable
         return deleted;
     }
 
+    /// <summary>
+    /// One log-cleaner round: compacts, up to its high watermark (only committed data), every local replica whose
+    /// topic has cleanup.policy=compact and whose cleanable dirty ratio reached min.cleanable.dirty.ratio. Logs one
+    /// line per compaction; returns how many logs were compacted.
+    /// </summary>
+    public int RunCompaction(long nowMs)
+    {
+        int compacted = 0;
+        foreach (var entry in _states)
+        {
+            var state = entry.Value;
+            if (!state.LogOptions.Compact) continue;
+            try
+            {
+                long highWatermark = state.Replica.HighWatermark;
+                double ratio = state.Log.CleanableDirtyRatio(highWatermark, nowMs);
+                if (ratio <= 0 || ratio < state.LogOptions.MinCleanableDirtyRatio) continue;
+                var result = state.Log.Compact(highWatermark, nowMs);
+                if (!result.Ran) continue;
+                compacted++;
+                Logger.Info($"compacted {entry.Key} (dirty ratio {ratio:F2}): {result}");
+            }
+            catch (ObjectDisposedException)
+            {
+                // removed concurrently
+            }
+            catch (Exception ex)
+            {
+                Logger.Error($"compaction failed for {entry.Key}", ex);
+            }
+        }
+        return compacted;
+    }
+
     /// <summary>Flushes every local replica's log.</summary>
     public void FlushAll()
     {

@@ -16,6 +16,10 @@ public sealed class TopicLogOptions(BrokerConfig broker)
         IndexIntervalBytes = broker.LogIndexIntervalBytes,
         MaxMessageBytes = broker.MessageMaxBytes,
         ProducerIdExpirationMs = broker.ProducerIdExpirationMs,
+        Compact = Compacts(broker.LogCleanupPolicy),
+        MinCleanableDirtyRatio = broker.LogCleanerMinCleanableRatio,
+        DeleteRetentionMs = broker.LogCleanerDeleteRetentionMs,
+        MinCompactionLagMs = broker.LogCleanerMinCompactionLagMs,
     };
 
     public LogOptions For(TopicImage topic) => For(topic.Configs);
@@ -23,9 +27,10 @@ public sealed class TopicLogOptions(BrokerConfig broker)
     public LogOptions For(IReadOnlyDictionary<string, string> configs)
     {
         if (configs.Count == 0) return Defaults;
-        bool deletes = configs.TryGetValue("cleanup.policy", out var policy)
-            ? DeletesOldData(policy.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            : DeletesOldData(broker.LogCleanupPolicy);
+        IReadOnlyList<string> policy = configs.TryGetValue("cleanup.policy", out var listed)
+            ? listed.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            : broker.LogCleanupPolicy;
+        bool deletes = DeletesOldData(policy);
         return Defaults with
         {
             SegmentBytes = Long(configs, "segment.bytes", Defaults.SegmentBytes),
@@ -34,6 +39,10 @@ public sealed class TopicLogOptions(BrokerConfig broker)
             RetentionBytes = deletes ? Long(configs, "retention.bytes", broker.LogRetentionBytes) : -1,
             IndexIntervalBytes = (int)Long(configs, "index.interval.bytes", Defaults.IndexIntervalBytes),
             MaxMessageBytes = (int)Long(configs, "max.message.bytes", Defaults.MaxMessageBytes),
+            Compact = Compacts(policy),
+            MinCleanableDirtyRatio = Ratio(configs, "min.cleanable.dirty.ratio", Defaults.MinCleanableDirtyRatio),
+            DeleteRetentionMs = Long(configs, "delete.retention.ms", Defaults.DeleteRetentionMs),
+            MinCompactionLagMs = Long(configs, "min.compaction.lag.ms", Defaults.MinCompactionLagMs),
         };
     }
 
@@ -58,6 +67,18 @@ public sealed class TopicLogOptions(BrokerConfig broker)
             if (p.Equals("delete", StringComparison.OrdinalIgnoreCase)) return true;
         return false;
     }
+
+    /// <summary>The log cleaner compacts topics whose policy includes "compact".</summary>
+    private static bool Compacts(IReadOnlyList<string> policy)
+    {
+        foreach (var p in policy)
+            if (p.Equals("compact", StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
+    }
+
+    private static double Ratio(IReadOnlyDictionary<string, string> configs, string key, double fallback) =>
+        configs.TryGetValue(key, out var v) && double.TryParse(v, System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out double d) && d is >= 0 and <= 1 ? d : fallback;
 
     // Values were validated by TopicConfigCatalog when the config record was written.
     private static long Long(IReadOnlyDictionary<string, string> configs, string key, long fallback) =>
