@@ -18,8 +18,11 @@ public sealed class DurabilityTests : IntegrationTest
     {
         var broker = StartBroker("oft");
         string state = Scratch("oft.state");
+        // Uncompressed: the record-exact lookup inside a batch needs the records, and the broker cannot decompress
+        // yet (codecs are issue 6), so inside a compressed batch the answer is the batch's first offset. This used to
+        // say lz4, which librdkafka 2.0.2 only really applied once FindCoordinator 0 was advertised (issue 4).
         AssertScriptOk(Confluent(broker, "offsets-for-times", "--topic", "times", "--partitions", "2", "--count", "40",
-            "--codec", "lz4", "--state", state), broker, "offsets_for_times after producing with explicit timestamps");
+            "--codec", "none", "--state", state), broker, "offsets_for_times after producing with explicit timestamps");
 
         broker.Stop();
         broker.Restart();
