@@ -10,7 +10,8 @@ namespace Broker.Consensus.Raft;
 /// Makes a Storage <see cref="IPartitionLog"/> the log of a Raft group: one Raft entry is one stored record batch,
 /// covering the batch's offsets [baseOffset, baseOffset + lastOffsetDelta], and the entry's term is the batch's
 /// partitionLeaderEpoch (the Raft term is the Kafka leader epoch). The empty entry a new leader appends becomes a
-/// control batch (LEADER_CHANGE, one record) that Kafka consumers skip.
+/// control batch with no records (written only when older entries await commitment) that consumers skip (kafka-python
+/// 2.0.2 excepted: it fails on a fetch whose only batch is empty; see the README).
 /// Terms are answered from an epoch → start-offset cache (Kafka's leader-epoch checkpoint, kept in memory and
 /// rebuilt by a header scan of the log on open; the term of the offset just before the log start, which no batch
 /// carries any more, comes from an optional <see cref="EpochCheckpointFile"/>). Retention is applied to the partition
