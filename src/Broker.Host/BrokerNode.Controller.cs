@@ -23,7 +23,7 @@ public sealed partial class BrokerNode
         table.Register(new ApiVersionsHandler(table))
             .Register(new BrokerRegistrationHandler(lifecycle))
             .Register(new BrokerHeartbeatHandler(lifecycle))
-            .Register(new AllocateProducerIdsHandler(ReadyProducerIdControllerAsync))
+            .Register(new AllocateProducerIdsHandler(() => metadata.Controller))
             .Register(new CreateTopicsHandler(localAdmin, TopicConfigDefaults.FromBrokerConfig(Config)))
             .Register(new DeleteTopicsHandler(localAdmin))
             .Register(new CreatePartitionsHandler(localAdmin))

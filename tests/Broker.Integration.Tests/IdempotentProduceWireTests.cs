@@ -147,43 +147,20 @@ internal static class IdempotentWire
 
     public static Result Produce(int port, string topic, int partition, byte[] batch, TimeSpan timeout)
     {
-        using var socket = KafkaWire.Connect(port, timeout);
-        int correlationId = Random.Shared.Next(1, int.MaxValue);
-        var w = new MemoryStream();
-        Int32(w, 0);                       // size, patched below
-        Int16(w, 0);                       // Produce
-        Int16(w, 8);
-        Int32(w, correlationId);
-        String(w, "idem-wire");
-        Int16(w, -1);                      // transactional id: null
-        Int16(w, -1);                      // acks=all
-        Int32(w, (int)timeout.TotalMilliseconds);
-        Int32(w, 1);
-        String(w, topic);
-        Int32(w, 1);
-        Int32(w, partition);
-        Int32(w, batch.Length);
-        w.Write(batch);
-        byte[] frame = w.ToArray();
-        BinaryPrimitives.WriteInt32BigEndian(frame, frame.Length - 4);
-        socket.Send(frame);
-
-        int size = BinaryPrimitives.ReadInt32BigEndian(KafkaWire.ReadExactly(socket, 4));
-        if (size < 8 || size > 1 << 20) throw new InvalidDataException($"Produce response size {size} is implausible");
-        var r = new Reader(KafkaWire.ReadExactly(socket, size));
-        if (r.Int32() != correlationId) throw new InvalidDataException("Produce response correlation id mismatch");
+        using var connection = new WireConnection("127.0.0.1", port, "idem-wire");
+        var r = connection.Call(0, 8, flexible: false, w => w
+            .String(null)                               // transactional id
+            .Int16(-1)                                  // acks=all
+            .Int32((int)timeout.TotalMilliseconds)
+            .Int32(1).String(topic)
+            .Int32(1).Int32(partition).Bytes(batch));
         if (r.Int32() != 1 || r.String() != topic || r.Int32() != 1 || r.Int32() != partition)
             throw new InvalidDataException("Produce response does not describe the one partition sent");
         short error = r.Int16();
         long baseOffset = r.Int64();
-        r.Int64();                         // log append time
-        r.Int64();                         // log start offset
-        int recordErrors = r.Int32();
-        for (int i = 0; i < recordErrors; i++)
-        {
-            r.Int32();
-            r.String();
-        }
+        r.Int64();                                      // log append time
+        r.Int64();                                      // log start offset
+        r.Array(e => (e.Int32(), e.String()), structs: false); // record errors
         return new Result(error, baseOffset, r.String());
     }
 
@@ -196,16 +173,6 @@ internal static class IdempotentWire
             z >>= 7;
         }
         s.WriteByte((byte)z);
-    }
-
-    private static void Int16(Stream s, short v) { Span<byte> b = stackalloc byte[2]; BinaryPrimitives.WriteInt16BigEndian(b, v); s.Write(b); }
-    private static void Int32(Stream s, int v) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteInt32BigEndian(b, v); s.Write(b); }
-
-    private static void String(Stream s, string v)
-    {
-        byte[] b = Encoding.UTF8.GetBytes(v);
-        Int16(s, (short)b.Length);
-        s.Write(b);
     }
 
     private static uint[]? _crcTable;
@@ -229,28 +196,5 @@ internal static class IdempotentWire
             t[i] = c;
         }
         return t;
-    }
-
-    private sealed class Reader(byte[] data)
-    {
-        private int _pos;
-
-        private ReadOnlySpan<byte> Take(int n)
-        {
-            if (n < 0 || _pos + n > data.Length) throw new InvalidDataException($"response truncated at {_pos} (+{n}) of {data.Length}");
-            var span = data.AsSpan(_pos, n);
-            _pos += n;
-            return span;
-        }
-
-        public short Int16() => BinaryPrimitives.ReadInt16BigEndian(Take(2));
-        public int Int32() => BinaryPrimitives.ReadInt32BigEndian(Take(4));
-        public long Int64() => BinaryPrimitives.ReadInt64BigEndian(Take(8));
-
-        public string? String()
-        {
-            short len = Int16();
-            return len < 0 ? null : Encoding.UTF8.GetString(Take(len));
-        }
     }
 }

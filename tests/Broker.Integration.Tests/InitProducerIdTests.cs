@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Text;
 using Broker.Integration.Tests.Cluster;
 using Broker.Integration.Tests.Infrastructure;
 using Xunit;
@@ -117,13 +115,12 @@ public sealed class InitProducerIdClusterTests : ClusterTest
     }
 }
 
-/// <summary>InitProducerId on one connection, hand-encoded (v0-1 classic, v2+ flexible).</summary>
+/// <summary>InitProducerId on one connection (v0-1 classic, v2+ flexible), over <see cref="WireConnection"/>.</summary>
 internal sealed class ProducerIdClient(string host, int port) : IDisposable
 {
     private const short ApiInitProducerId = 22;
     private const short CoordinatorLoadInProgress = 14;
-    private Socket? _socket;
-    private int _correlation;
+    private WireConnection? _connection;
 
     public readonly record struct Answer(short Error, long ProducerId, short Epoch);
 
@@ -152,69 +149,21 @@ internal sealed class ProducerIdClient(string host, int port) : IDisposable
 
     public Answer Init(short version, string? transactionalId = null, long producerId = -1, short producerEpoch = -1)
     {
-        _socket ??= KafkaWire.Connect(host, port, TimeSpan.FromSeconds(10));
-        int correlationId = ++_correlation;
-        bool flexible = version >= 2;
-        using var body = new MemoryStream();
-        Int16(body, ApiInitProducerId);
-        Int16(body, version);
-        Int32(body, correlationId);
-        String(body, "pid-it"); // the header's client id is never compact
-        if (flexible) body.WriteByte(0); // header tagged fields
-        if (flexible) CompactString(body, transactionalId);
-        else String(body, transactionalId);
-        Int32(body, 60000);
-        if (version >= 3)
+        _connection ??= new WireConnection(host, port, "pid-it");
+        var r = _connection.Call(ApiInitProducerId, version, flexible: version >= 2, w =>
         {
-            Int64(body, producerId);
-            Int16(body, producerEpoch);
-        }
-        if (flexible) body.WriteByte(0); // body tagged fields
-
-        var frame = new byte[4 + body.Length];
-        BinaryPrimitives.WriteInt32BigEndian(frame, (int)body.Length);
-        body.ToArray().CopyTo(frame, 4);
-        _socket.Send(frame);
-
-        int size = BinaryPrimitives.ReadInt32BigEndian(KafkaWire.ReadExactly(_socket, 4));
-        if (size < 4 || size > 1 << 20) throw new IOException($"InitProducerId response size {size} is implausible");
-        var r = KafkaWire.ReadExactly(_socket, size).AsSpan();
-        if (BinaryPrimitives.ReadInt32BigEndian(r) != correlationId) throw new IOException("InitProducerId response for another correlation id");
-        int pos = 4;
-        if (flexible && r[pos++] != 0) throw new IOException("unexpected tagged fields in the response header");
-        pos += 4; // throttle
-        short error = BinaryPrimitives.ReadInt16BigEndian(r[pos..]);
-        long id = BinaryPrimitives.ReadInt64BigEndian(r[(pos + 2)..]);
-        short epoch = BinaryPrimitives.ReadInt16BigEndian(r[(pos + 10)..]);
-        int expected = pos + 12 + (flexible ? 1 : 0);
-        if (size != expected) throw new IOException($"InitProducerId v{version} response is {size} bytes, expected {expected}");
-        return new Answer(error, id, epoch);
-    }
-
-    private static void Int16(Stream s, short v) { Span<byte> b = stackalloc byte[2]; BinaryPrimitives.WriteInt16BigEndian(b, v); s.Write(b); }
-    private static void Int32(Stream s, int v) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteInt32BigEndian(b, v); s.Write(b); }
-    private static void Int64(Stream s, long v) { Span<byte> b = stackalloc byte[8]; BinaryPrimitives.WriteInt64BigEndian(b, v); s.Write(b); }
-
-    private static void String(Stream s, string? v)
-    {
-        if (v is null) { Int16(s, -1); return; }
-        byte[] bytes = Encoding.UTF8.GetBytes(v);
-        Int16(s, (short)bytes.Length);
-        s.Write(bytes);
-    }
-
-    private static void CompactString(Stream s, string? v)
-    {
-        if (v is null) { s.WriteByte(0); return; }
-        byte[] bytes = Encoding.UTF8.GetBytes(v);
-        if (bytes.Length + 1 > 127) throw new ArgumentException("test strings stay below 127 bytes", nameof(v));
-        s.WriteByte((byte)(bytes.Length + 1));
-        s.Write(bytes);
+            w.String(transactionalId).Int32(60000);
+            if (version >= 3) w.Int64(producerId).Int16(producerEpoch);
+        });
+        r.Int32(); // throttle
+        var answer = new Answer(r.Int16(), r.Int64(), r.Int16());
+        r.End();
+        return answer;
     }
 
     public void Dispose()
     {
-        _socket?.Dispose();
-        _socket = null;
+        _connection?.Dispose();
+        _connection = null;
     }
 }

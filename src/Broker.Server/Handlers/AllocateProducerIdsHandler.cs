@@ -1,9 +1,8 @@
 // AllocateProducerIds (key 67): v0 (flexible), served on the controller listener only. A broker asks the active
 // controller for a block of producer ids. Behaviour:
-// * NOT_CONTROLLER when this node is not the active controller. The readiness callback also answers "not yet" while
-//   a newly elected controller has not committed an entry of its own term: until then its metadata image may miss
-//   a block the previous controller handed out, and the same ids would be handed out twice.
-// * Otherwise ClusterController.AllocateProducerIdsAsync decides: BROKER_ID_NOT_REGISTERED, STALE_BROKER_EPOCH (the
+// * NOT_CONTROLLER when this node is not the active controller.
+// * Otherwise ClusterController.AllocateProducerIdsAsync decides (a newly elected controller first waits for its
+//   predecessors' entries to commit, so a block the previous controller handed out is never handed out again): BROKER_ID_NOT_REGISTERED, STALE_BROKER_EPOCH (the
 //   epoch is not the broker's current registration), NOT_CONTROLLER (leadership lost meanwhile), REQUEST_TIMED_OUT
 //   (the metadata commit timed out), or a block of ProducerIdManager.DefaultBlockSize (1000) ids written as a
 //   ProducerIdsRecord: ProducerIdStart / ProducerIdLen.
@@ -18,9 +17,9 @@ using Broker.Server.Producers;
 
 namespace Broker.Server.Handlers;
 
-/// <param name="readyController">The active controller once it may hand out ids (see above); null = NOT_CONTROLLER.</param>
+/// <param name="controller">This node's controller; null = NOT_CONTROLLER.</param>
 public sealed class AllocateProducerIdsHandler(
-    Func<CancellationToken, ValueTask<ClusterController?>> readyController,
+    Func<ClusterController?> controller,
     int blockSize = ProducerIdManager.DefaultBlockSize) : KafkaHandler<AllocateProducerIdsRequest>
 {
     private readonly int _blockSize = blockSize > 0 ? blockSize : throw new ArgumentOutOfRangeException(nameof(blockSize));
@@ -34,10 +33,10 @@ public sealed class AllocateProducerIdsHandler(
 
     protected override async ValueTask<IKafkaMessage?> Handle(RequestContext context, AllocateProducerIdsRequest request)
     {
-        var controller = await readyController(context.Connection.Closed).ConfigureAwait(false);
-        if (controller is null || !controller.IsActive) return Failed(ErrorCode.NotController);
+        var active = controller();
+        if (active is null || !active.IsActive) return Failed(ErrorCode.NotController);
 
-        var block = await controller.AllocateProducerIdsAsync(request.BrokerId, request.BrokerEpoch, _blockSize, context.Connection.Closed)
+        var block = await active.AllocateProducerIdsAsync(request.BrokerId, request.BrokerEpoch, _blockSize, context.Connection.Closed)
             .ConfigureAwait(false);
         if (block.Error != ErrorCode.None) return Failed(block.Error);
         return new AllocateProducerIdsResponse { ProducerIdStart = block.FirstProducerId, ProducerIdLen = block.Size };

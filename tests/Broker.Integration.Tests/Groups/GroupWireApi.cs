@@ -1,3 +1,5 @@
+using Broker.Integration.Tests.Infrastructure;
+
 namespace Broker.Integration.Tests.Groups;
 
 internal sealed record WireCoordinator(string Key, short Error, string? Message, int NodeId, string Host, int Port);

@@ -33,7 +33,7 @@ internal sealed class ProducerIdsFixture : IAsyncDisposable
         _dir = dir;
         _logs = logs;
         Node = node;
-        Harness = new HandlerHarness(Serve(_ => ValueTask.FromResult<ClusterController?>(node.Controller)));
+        Harness = new HandlerHarness(Serve(() => node.Controller));
     }
 
     public MetadataNode Node { get; }
@@ -41,7 +41,7 @@ internal sealed class ProducerIdsFixture : IAsyncDisposable
     public MetadataImage Image => Node.Current;
     public long EpochOf(int broker) => Image.GetBroker(broker)!.BrokerEpoch;
 
-    public static KafkaRequestDispatcher Serve(Func<CancellationToken, ValueTask<ClusterController?>> controller)
+    public static KafkaRequestDispatcher Serve(Func<ClusterController?> controller)
     {
         var table = new HandlerTable();
         table.Register(new ApiVersionsHandler(table)).Register(new AllocateProducerIdsHandler(controller));
@@ -78,7 +78,7 @@ internal sealed class ProducerIdsFixture : IAsyncDisposable
             ListenerName = "CONTROLLER",
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0),
             ShutdownTimeout = TimeSpan.FromSeconds(2),
-        }, dispatcher ?? Serve(_ => ValueTask.FromResult<ClusterController?>(Node.Controller)));
+        }, dispatcher ?? Serve(() => Node.Controller));
         listener.Start();
         _listeners.Add(listener);
         return ("127.0.0.1", listener.BoundEndPoint!.Port);
@@ -128,7 +128,7 @@ public class AllocateProducerIdsTests
     public async Task A_node_that_is_not_the_ready_active_controller_answers_not_controller()
     {
         await using var f = await ProducerIdsFixture.StartAsync();
-        var harness = new HandlerHarness(ProducerIdsFixture.Serve(_ => ValueTask.FromResult<ClusterController?>(null)));
+        var harness = new HandlerHarness(ProducerIdsFixture.Serve(() => null));
         var response = await CallAsync(harness, 2, f.EpochOf(2));
         Assert.Equal((ErrorCode.NotController, -1L, 0), ((ErrorCode)response.ErrorCode, response.ProducerIdStart, response.ProducerIdLen));
     }
@@ -153,7 +153,7 @@ public class AllocateProducerIdsTests
         using var nobody = new ControllerProducerIdAllocator(() => null);
         Assert.Equal(ErrorCode.NotController, (await nobody.AllocateAsync(2, f.EpochOf(2), CancellationToken.None)).Error);
 
-        var notActive = f.StartListener(ProducerIdsFixture.Serve(_ => ValueTask.FromResult<ClusterController?>(null)));
+        var notActive = f.StartListener(ProducerIdsFixture.Serve(() => null));
         var active = f.StartListener();
         var target = notActive;
         using var allocator = new ControllerProducerIdAllocator(() => target);

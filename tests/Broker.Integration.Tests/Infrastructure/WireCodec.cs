@@ -1,12 +1,10 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
-using Broker.Integration.Tests.Infrastructure;
-
-namespace Broker.Integration.Tests.Groups;
+namespace Broker.Integration.Tests.Infrastructure;
 
 /// <summary>
-/// Hand-written Kafka encoding for the group API tests (the integration tests reference no broker project): both
+/// Hand-written Kafka encoding for raw-wire tests (the integration tests reference no broker project): both
 /// the classic encoding (int16/int32 lengths) and the flexible one (KIP-482: unsigned-varint length+1, tagged
 /// fields after every struct). <see cref="Flexible"/> says which one a request body uses.
 /// </summary>
