@@ -160,8 +160,8 @@ public sealed class GroupCoordinatorFailoverTests : ClusterTest
         int nextId = 0, provoked = 0, attempts = 0;
         var kills = new List<string>();
         // The no-op is only written when the new leader holds entries above its commit offset, which depends on
-        // timing: repeat (restarting the killed node) until it happened, at most 4 times.
-        while (provoked == 0 && attempts < 4)
+        // timing: repeat (restarting the killed node) until it happened, at most 6 times.
+        while (provoked == 0 && attempts < 6)
         {
             attempts++;
             var producer = s.StartProducer(ackedFile, firstId: nextId, rate: 400);
@@ -174,11 +174,12 @@ public sealed class GroupCoordinatorFailoverTests : ClusterTest
                 return acked >= 400 && recent >= 300 ? null : $"{acked} acked, {recent} consumed";
             }, TimeSpan.FromSeconds(45), () => cluster.DescribeState());
 
-            // Leader and producer die together: the new leader may find uncommitted entries (then it appends the
-            // no-op) and no new data follows.
+            // Leader and producer die together, the leader first, while its followers still hold entries whose
+            // commit they have not heard of: the new leader then appends the no-op, and no new data follows (the
+            // producer dies long before it could learn the new leader).
             int leader = cluster.LeaderOf(topic);
-            producer.KillTree();
             cluster.Node(leader).Kill();
+            producer.KillTree();
             cluster.WaitForLeaders(topic, 1, TimeSpan.FromSeconds(20), p => p.Leader != leader);
             var acked = ProducedMessage.ReadAcked(ackedFile);
             s.WaitUntil("the member caught up after the leader change",

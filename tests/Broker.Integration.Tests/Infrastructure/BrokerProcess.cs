@@ -42,7 +42,13 @@ public sealed class BrokerProcess : IDisposable
     public string LogPath { get; }
     public int Port { get; private set; }
     public int ControllerPort { get; private set; }
+    /// <summary>Port of the Admin API (HTTP; /v1/..., /metrics) on 127.0.0.1.</summary>
+    public int AdminPort { get; private set; }
+    /// <summary>Port of the HTTP proxy (REST v2) on 127.0.0.1.</summary>
+    public int ProxyPort { get; private set; }
     public string Bootstrap => $"127.0.0.1:{Port}";
+    public string AdminUrl => $"http://127.0.0.1:{AdminPort}";
+    public string ProxyUrl => $"http://127.0.0.1:{ProxyPort}";
     public int Pid => _process?.Id ?? -1;
     public bool IsRunning => _process is { HasExited: false };
 
@@ -64,7 +70,12 @@ public sealed class BrokerProcess : IDisposable
     }
 
     /// <summary>The server.properties text this fixture writes for the given ports and data dir.</summary>
-    public static string ConfigText(int port, int controllerPort, string dataDir, IReadOnlyDictionary<string, string>? overrides = null)
+    public static string ConfigText(int port, int controllerPort, string dataDir, IReadOnlyDictionary<string, string>? overrides = null) =>
+        ConfigText(port, controllerPort, FreePort(), FreePort(), dataDir, overrides);
+
+    /// <summary>The server.properties text with explicit Admin API and HTTP proxy ports.</summary>
+    public static string ConfigText(int port, int controllerPort, int adminPort, int proxyPort, string dataDir,
+        IReadOnlyDictionary<string, string>? overrides = null)
     {
         var props = new List<KeyValuePair<string, string>>
         {
@@ -76,6 +87,8 @@ public sealed class BrokerProcess : IDisposable
             new("controller.listener.names", "CONTROLLER"),
             new("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
             new("log.dirs", dataDir),
+            new("admin.listeners", $"http://127.0.0.1:{adminPort}"),
+            new("http.proxy.listeners", $"http://127.0.0.1:{proxyPort}"),
         };
         if (overrides is not null)
         {
@@ -96,11 +109,17 @@ public sealed class BrokerProcess : IDisposable
     {
         lock (s_portLock)
         {
-            return (FreePort(), FreePort());
+            return (FreePortLocked(), FreePortLocked());
         }
     }
 
-    private static int FreePort()
+    /// <summary>A currently free loopback port not handed out before in this test run.</summary>
+    public static int FreePort()
+    {
+        lock (s_portLock) return FreePortLocked();
+    }
+
+    private static int FreePortLocked()
     {
         for (int attempt = 0; attempt < 50; attempt++)
         {
@@ -118,7 +137,8 @@ public sealed class BrokerProcess : IDisposable
         for (int attempt = 1; ; attempt++)
         {
             (Port, ControllerPort) = FreePortPair();
-            File.WriteAllText(ConfigPath, ConfigText(Port, ControllerPort, DataDir, _overrides));
+            (AdminPort, ProxyPort) = FreePortPair();
+            File.WriteAllText(ConfigPath, ConfigText(Port, ControllerPort, AdminPort, ProxyPort, DataDir, _overrides));
             string? problem = Launch(readyTimeout);
             if (problem is null) return;
             bool portClash = ReadLog().Contains("in use", StringComparison.OrdinalIgnoreCase);

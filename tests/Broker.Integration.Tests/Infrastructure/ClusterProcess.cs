@@ -64,11 +64,14 @@ public sealed partial class ClusterProcess : IDisposable
         for (int attempt = 1; ; attempt++)
         {
             var (kafka, controller) = ClusterPorts.Pick(Layout.NodeCount);
+            var (admin, proxy) = ClusterPorts.PickHttp(Layout.NodeCount);
             foreach (var node in Nodes)
             {
                 node.KafkaPort = node.IsBroker ? kafka : 0;
                 node.ControllerPort = controller;
-                File.WriteAllText(node.ConfigPath, Layout.ConfigText(node.Id, kafka, controller, node.DataDir, MergedOverrides(node.Id)));
+                node.AdminPort = admin;
+                node.ProxyPort = node.IsBroker ? proxy : 0;
+                File.WriteAllText(node.ConfigPath, Layout.ConfigText(node.Id, kafka, controller, admin, proxy, node.DataDir, MergedOverrides(node.Id)));
             }
             foreach (var node in Nodes) node.Launch();
             var sw = Stopwatch.StartNew();

@@ -43,6 +43,11 @@ public sealed class ClusterLayout
 
     /// <summary>The server.properties text of node <paramref name="nodeId"/>; overrides replace or add keys.</summary>
     public string ConfigText(int nodeId, int kafkaPort, int controllerPort, string dataDir,
+        IReadOnlyDictionary<string, string>? overrides) =>
+        ConfigText(nodeId, kafkaPort, controllerPort, 0, 0, dataDir, overrides);
+
+    /// <summary>As above with the node's Admin API port (every node) and HTTP proxy port (broker nodes); 0 = left to the broker's defaults.</summary>
+    public string ConfigText(int nodeId, int kafkaPort, int controllerPort, int adminPort, int proxyPort, string dataDir,
         IReadOnlyDictionary<string, string>? overrides)
     {
         var role = Roles[nodeId - 1];
@@ -74,6 +79,8 @@ public sealed class ClusterLayout
         props.Add(new("controller.listener.names", "CONTROLLER"));
         props.Add(new("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"));
         props.Add(new("log.dirs", dataDir));
+        if (adminPort > 0) props.Add(new("admin.listeners", $"http://{host}:{adminPort}"));
+        if (proxyPort > 0) props.Add(new("http.proxy.listeners", role == ClusterRole.Controller ? "" : $"http://{host}:{proxyPort}"));
         props.Add(new("default.replication.factor", Math.Min(3, brokerCount).ToString()));
         props.Add(new("min.insync.replicas", Math.Min(2, brokerCount).ToString()));
         props.Add(new("num.partitions", "1"));
@@ -100,6 +107,15 @@ public static class ClusterPorts
 
     /// <summary>Two distinct ports, each bindable right now on 127.0.0.1..<paramref name="nodes"/>.</summary>
     public static (int Kafka, int Controller) Pick(int nodes)
+    {
+        lock (s_lock)
+        {
+            return (PickOne(nodes), PickOne(nodes));
+        }
+    }
+
+    /// <summary>Ports for the Admin API and the HTTP proxy, bindable right now on 127.0.0.1..<paramref name="nodes"/>.</summary>
+    public static (int Admin, int Proxy) PickHttp(int nodes)
     {
         lock (s_lock)
         {

@@ -34,6 +34,12 @@ public sealed class ClusterNode
     public string Host => ClusterLayout.Address(Id);
     public int KafkaPort { get; internal set; }
     public int ControllerPort { get; internal set; }
+    /// <summary>Admin API port on <see cref="Host"/> (every node).</summary>
+    public int AdminPort { get; internal set; }
+    /// <summary>HTTP proxy port on <see cref="Host"/> (broker nodes; 0 on controller-only nodes).</summary>
+    public int ProxyPort { get; internal set; }
+    public string AdminUrl => $"http://{Host}:{AdminPort}";
+    public string ProxyUrl => $"http://{Host}:{ProxyPort}";
     public string WorkDir { get; }
     public string DataDir { get; }
     public string ConfigPath { get; }
