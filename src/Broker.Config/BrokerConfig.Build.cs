@@ -83,6 +83,7 @@ public sealed partial class BrokerConfig
             GroupMaxSize = r.Int("group.max.size"),
             OffsetsRetentionCheckIntervalMs = r.Long("offsets.retention.check.interval.ms"),
             OffsetsCommitTimeoutMs = r.Int("offsets.commit.timeout.ms"),
+            HttpProxyConsumerInstanceTimeoutMs = r.Int(ConfigKeys.HttpProxyConsumerInstanceTimeoutMs),
             OffsetMetadataMaxBytes = r.Int("offset.metadata.max.bytes"),
             OffsetsTopicSegmentBytes = r.Int("offsets.topic.segment.bytes"),
             TransactionStateLogNumPartitions = r.Int("transaction.state.log.num.partitions"),

@@ -41,6 +41,8 @@ public sealed partial class BrokerConfig
     public IReadOnlyList<HttpEndpoint> AdminListeners { get; private init; } = [];
     /// <summary>HTTP proxy listeners (empty = proxy off).</summary>
     public IReadOnlyList<HttpEndpoint> HttpProxyListeners { get; private init; } = [];
+    /// <summary>http.proxy.consumer.instance.timeout.ms: idle HTTP proxy consumer instances are closed after this.</summary>
+    public int HttpProxyConsumerInstanceTimeoutMs { get; private init; } = 300_000;
 
     // --- storage -----------------------------------------------------------------------------------------
     public IReadOnlyList<string> LogDirs { get; private init; } = [];

@@ -14,6 +14,7 @@ public static partial class ConfigKeys
     public const string InterBrokerListenerName = "inter.broker.listener.name";
     public const string AdminListeners = "admin.listeners";
     public const string HttpProxyListeners = "http.proxy.listeners";
+    public const string HttpProxyConsumerInstanceTimeoutMs = "http.proxy.consumer.instance.timeout.ms";
 
     /// <summary>Port of the default Admin API listener.</summary>
     public const int DefaultAdminPort = 9644;
@@ -81,5 +82,7 @@ public static partial class ConfigKeys
             Doc = "HTTP listeners of the HTTP proxy (produce and consume over HTTP), as http://host:port. Set it " +
                   "to an empty value to turn the proxy off.",
         });
+        rows.Add(Int(L, HttpProxyConsumerInstanceTimeoutMs, "300000", 1000,
+            "HTTP proxy consumer instances that see no request for this long are closed (they leave their group)."));
     }
 }

@@ -66,6 +66,7 @@ public sealed partial class BrokerNode
             .Register(new DescribeClusterHandler(() => metadata.Current, adminOptions));
         RegisterGroupHandlers(table, admin);
         RegisterProducerHandlers(table);
+        RegisterAdminApiHandlers(table, admin);
         return table;
     }
 

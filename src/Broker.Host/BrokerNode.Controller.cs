@@ -29,6 +29,7 @@ public sealed partial class BrokerNode
             .Register(new CreatePartitionsHandler(localAdmin))
             .RegisterInternal(new RaftEnvelopeHandler(_transport!));
         RegisterControllerExtras(table);
+        RegisterControllerAdminApiHandlers(table);
         var dispatcher = new KafkaRequestDispatcher(table);
         foreach (var listener in Config.ControllerListeners) StartListener(listener, dispatcher);
         _controllerDuties = RunControllerDutiesAsync(_stopping.Token);

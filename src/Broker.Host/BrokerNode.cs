@@ -101,6 +101,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
             _retention = RunRetentionAsync(TimeSpan.FromMilliseconds(Math.Max(1000, Config.LogRetentionCheckIntervalMs)));
             StartLogCleaner();
         }
+        StartMetrics();
     }
 
     private void OpenStorage()

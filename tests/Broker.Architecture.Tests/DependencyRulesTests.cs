@@ -14,7 +14,7 @@ public class DependencyRulesTests
     {
         ["Broker.Core"] = [],
         ["Broker.Protocol"] = ["Broker.Core"],
-        ["Broker.Storage"] = ["Broker.Core"],
+        ["Broker.Storage"] = ["Broker.Core", "Broker.Compression"],
         ["Broker.Raft"] = ["Broker.Core"],
         ["Broker.Consensus"] = ["Broker.Core", "Broker.Storage", "Broker.Raft"],
         ["Broker.Cluster"] = ["Broker.Core", "Broker.Protocol", "Broker.Network", "Broker.Raft", "Broker.Consensus"],
@@ -22,7 +22,11 @@ public class DependencyRulesTests
         ["Broker.Groups"] = ["Broker.Core", "Broker.Storage", "Broker.Consensus"],
         ["Broker.Network"] = ["Broker.Core"],
         ["Broker.Config"] = ["Broker.Core"],
-        ["Broker.Server"] = ["Broker.Core", "Broker.Protocol", "Broker.Storage", "Broker.Raft", "Broker.Consensus", "Broker.Metadata", "Broker.Network", "Broker.Config", "Broker.Cluster", "Broker.Groups"],
+        ["Broker.Server"] = ["Broker.Core", "Broker.Protocol", "Broker.Storage", "Broker.Raft", "Broker.Consensus", "Broker.Metadata", "Broker.Network", "Broker.Config", "Broker.Cluster", "Broker.Groups", "Broker.Compression"],
+        ["Broker.Compression"] = ["Broker.Core"],
+        ["Broker.Client"] = ["Broker.Core", "Broker.Protocol", "Broker.Compression"],
+        ["Broker.Http"] = ["Broker.Core", "Broker.Compression", "Broker.Client"],
+        ["Broker.Cli"] = ["Broker.Core", "Broker.Protocol", "Broker.Compression", "Broker.Client"],
         ["Broker.Host"] = ["*"],
     };
 
