@@ -32,6 +32,9 @@ public sealed class ConfigKey
     public string? AliasOf { get; init; }
     /// <summary>Empty list allowed (List type). Most lists must not be empty when given.</summary>
     public bool AllowEmpty { get; init; }
+    /// <summary>For a broker key: may be changed at runtime through the dynamic config APIs
+    /// (<see cref="DynamicBrokerConfigs"/>); false = read-only, a change needs a restart.</summary>
+    public bool IsDynamic => DynamicBrokerConfigs.IsDynamic(Name);
 
     /// <summary>Checks a raw value against type, range and validator; returns an error detail or null.</summary>
     public string? Check(string value)

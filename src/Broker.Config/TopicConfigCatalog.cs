@@ -71,10 +71,15 @@ public static class TopicConfigCatalog
     /// <summary>The value a topic gets for <paramref name="key"/> when it does not set it: the broker setting's
     /// effective value (in properties syntax).</summary>
     /// <exception cref="ArgumentException">Unknown key.</exception>
-    public static string DefaultFor(string key, BrokerConfig broker)
+    public static string DefaultFor(string key, BrokerConfig broker) => DefaultFor(key, broker.GetEffective);
+
+    /// <summary>The value a topic gets for <paramref name="key"/> when it does not set it, with the broker settings
+    /// read through <paramref name="brokerValue"/> (broker key → effective value, e.g. with dynamic overrides).</summary>
+    /// <exception cref="ArgumentException">Unknown key.</exception>
+    public static string DefaultFor(string key, Func<string, string?> brokerValue)
     {
         if (!s_byName.TryGetValue(key, out var k)) throw new ArgumentException($"Unknown topic config name: {key}", nameof(key));
-        if (k.BrokerKey is not null && broker.GetEffective(k.BrokerKey) is { } v) return v;
+        if (k.BrokerKey is not null && brokerValue(k.BrokerKey) is { } v) return v;
         return k.FixedDefault ?? throw new InvalidOperationException($"no default for topic config {key}");
     }
 

@@ -4,9 +4,20 @@ using Broker.Metadata.Records;
 
 namespace Broker.Metadata.Controller;
 
+/// <summary>A refused config entry: INVALID_CONFIG (unknown key, bad value) or INVALID_REQUEST (read-only key).</summary>
+public readonly record struct ConfigRefusal(ErrorCode Error, string Message);
+
 /// <summary>CreatePartitions and dynamic config changes (topic and broker resources).</summary>
 public sealed partial class ClusterController
 {
+    /// <summary>
+    /// Checks all changes of one broker resource at once (name → value, null = delete) and returns the refusal, or
+    /// null to accept them. Set by the host (which knows the broker key table: unknown keys and bad values are
+    /// INVALID_CONFIG, read-only keys INVALID_REQUEST); when null, the constructor's per-entry broker validator is
+    /// used and every refusal is INVALID_CONFIG.
+    /// </summary>
+    public Func<IReadOnlyDictionary<string, string?>, ConfigRefusal?>? BrokerConfigPolicy { get; set; }
+
     /// <summary>Adds partitions to existing topics; all valid specs of the call are written in one batch.</summary>
     public async Task<IReadOnlyList<CreatePartitionsResult>> CreatePartitionsAsync(
         IReadOnlyList<NewPartitionsSpec> specs, bool validateOnly, CancellationToken cancellationToken = default)
@@ -135,10 +146,15 @@ public sealed partial class ClusterController
                 validate = _validateTopicConfig;
                 break;
             case ConfigResourceType.Broker:
-                if (resource.ResourceName is null || (resource.ResourceName.Length > 0 && !int.TryParse(resource.ResourceName, out _)))
+                if (resource.ResourceName is null || (resource.ResourceName.Length > 0 && !IsBrokerId(resource.ResourceName)))
                     return new(ErrorCode.InvalidRequest, $"Broker resource name '{resource.ResourceName}' is not empty and not a broker id.");
                 current = image.GetBrokerConfigs(resource.ResourceName);
                 validate = _validateBrokerConfig;
+                if (BrokerConfigPolicy is { } policy)
+                {
+                    if (policy(resource.Changes) is { } refusal) return new(refusal.Error, refusal.Message);
+                    validate = AcceptAnyConfig;
+                }
                 break;
             default:
                 return new(ErrorCode.InvalidRequest, $"Unsupported config resource type {(int)resource.ResourceType}.");
@@ -160,6 +176,10 @@ public sealed partial class ClusterController
         records.AddRange(planned);
         return ControllerResult.Ok;
     }
+
+    /// <summary>A broker id as Kafka writes it: a non-negative decimal int without sign or spaces.</summary>
+    private static bool IsBrokerId(string name) =>
+        int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _);
 
     private static IEnumerable<string?> TopicsOf(IReadOnlyList<NewPartitionsSpec> specs)
     {

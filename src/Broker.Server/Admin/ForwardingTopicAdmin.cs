@@ -11,7 +11,8 @@ namespace Broker.Server.Admin;
 /// <see cref="ITopicAdmin"/> for any node of a cluster: while this node is the active controller the calls go to the
 /// local admin (<see cref="ControllerTopicAdmin"/>); otherwise they are forwarded as CreateTopics v7, DeleteTopics v6
 /// and CreatePartitions v3 requests to the active controller's listener, and the answers mapped back to the
-/// controller's result types. Rules:
+/// controller's result types; config changes (AlterConfigsAsync, see ForwardingTopicAdmin.Configs.cs) go as
+/// IncrementalAlterConfigs v1 with SET/DELETE operations. Rules:
 /// * Entries the controller would refuse for the request's shape alone (a name given twice, a null name) are
 ///   answered here, as the controller would, and not sent: the Kafka handlers fold duplicates in their responses,
 ///   so a forwarded request holds each topic once and answers map back one to one.
@@ -24,7 +25,7 @@ namespace Broker.Server.Admin;
 /// Forwarded calls share one connection, one call at a time (admin calls are rare, the controller serialises them
 /// anyway); the caller's cancellation token bounds the wait and drops the connection.
 /// </summary>
-public sealed class ForwardingTopicAdmin : ITopicAdmin, IDisposable
+public sealed partial class ForwardingTopicAdmin : ITopicAdmin, IDisposable
 {
     private const short CreateTopicsVersion = 7;
     private const short DeleteTopicsVersion = 6;

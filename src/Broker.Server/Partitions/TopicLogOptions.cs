@@ -1,26 +1,104 @@
+using System.Globalization;
 using Broker.Config;
 using Broker.Metadata.Image;
 using Broker.Storage;
 
 namespace Broker.Server.Partitions;
 
-/// <summary>Resolves a topic's storage options: topic-level configs override the broker's log.* defaults.</summary>
-public sealed class TopicLogOptions(BrokerConfig broker)
+/// <summary>
+/// The broker's log.* settings that topics inherit: from server.properties (<see cref="From(BrokerConfig)"/>) or
+/// as dynamic broker configs make them (<see cref="From(Func{string, string?}, BrokerLogDefaults)"/>).
+/// </summary>
+public sealed record BrokerLogDefaults
 {
-    public LogOptions Defaults { get; } = new()
+    public long SegmentBytes { get; init; }
+    public long RollMs { get; init; }
+    public long RetentionMs { get; init; }
+    public long RetentionBytes { get; init; }
+    public int IndexIntervalBytes { get; init; }
+    public int MessageMaxBytes { get; init; }
+    public long ProducerIdExpirationMs { get; init; }
+    public IReadOnlyList<string> CleanupPolicy { get; init; } = [];
+    public double MinCleanableRatio { get; init; }
+    public long DeleteRetentionMs { get; init; }
+    public long MinCompactionLagMs { get; init; }
+
+    public static BrokerLogDefaults From(BrokerConfig broker) => new()
     {
         SegmentBytes = broker.LogSegmentBytes,
-        SegmentMs = broker.LogRollMs,
-        RetentionMs = DeletesOldData(broker.LogCleanupPolicy) ? broker.LogRetentionMs : -1,
-        RetentionBytes = DeletesOldData(broker.LogCleanupPolicy) ? broker.LogRetentionBytes : -1,
+        RollMs = broker.LogRollMs,
+        RetentionMs = broker.LogRetentionMs,
+        RetentionBytes = broker.LogRetentionBytes,
         IndexIntervalBytes = broker.LogIndexIntervalBytes,
-        MaxMessageBytes = broker.MessageMaxBytes,
+        MessageMaxBytes = broker.MessageMaxBytes,
         ProducerIdExpirationMs = broker.ProducerIdExpirationMs,
-        Compact = Compacts(broker.LogCleanupPolicy),
-        MinCleanableDirtyRatio = broker.LogCleanerMinCleanableRatio,
+        CleanupPolicy = broker.LogCleanupPolicy,
+        MinCleanableRatio = broker.LogCleanerMinCleanableRatio,
         DeleteRetentionMs = broker.LogCleanerDeleteRetentionMs,
         MinCompactionLagMs = broker.LogCleanerMinCompactionLagMs,
     };
+
+    /// <summary>
+    /// The settings read through <paramref name="value"/> (broker key → effective value in properties syntax);
+    /// keys without a value, or with one that does not parse, keep <paramref name="fallback"/>'s.
+    /// </summary>
+    public static BrokerLogDefaults From(Func<string, string?> value, BrokerLogDefaults fallback)
+    {
+        long retentionMs = Long(value, ConfigKeys.LogRetentionMs, fallback.RetentionMs);
+        return new()
+        {
+            SegmentBytes = Long(value, "log.segment.bytes", fallback.SegmentBytes),
+            RollMs = Long(value, ConfigKeys.LogRollMs, fallback.RollMs),
+            RetentionMs = retentionMs < 0 ? -1 : retentionMs,
+            RetentionBytes = Long(value, "log.retention.bytes", fallback.RetentionBytes),
+            IndexIntervalBytes = (int)Long(value, "log.index.interval.bytes", fallback.IndexIntervalBytes),
+            MessageMaxBytes = (int)Long(value, "message.max.bytes", fallback.MessageMaxBytes),
+            ProducerIdExpirationMs = Long(value, "producer.id.expiration.ms", fallback.ProducerIdExpirationMs),
+            CleanupPolicy = value("log.cleanup.policy") is { } policy ? ConfigValues.SplitList(policy) : fallback.CleanupPolicy,
+            MinCleanableRatio = value("log.cleaner.min.cleanable.ratio") is { } r
+                && double.TryParse(r, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d is >= 0 and <= 1
+                ? d : fallback.MinCleanableRatio,
+            DeleteRetentionMs = Long(value, "log.cleaner.delete.retention.ms", fallback.DeleteRetentionMs),
+            MinCompactionLagMs = Long(value, "log.cleaner.min.compaction.lag.ms", fallback.MinCompactionLagMs),
+        };
+    }
+
+    private static long Long(Func<string, string?> value, string key, long fallback) =>
+        value(key) is { } v && long.TryParse(v.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) ? n : fallback;
+}
+
+/// <summary>Resolves a topic's storage options: topic-level configs override the broker's log.* defaults.</summary>
+public sealed class TopicLogOptions
+{
+    private readonly BrokerLogDefaults _broker;
+
+    public TopicLogOptions(BrokerConfig broker) : this(BrokerLogDefaults.From(broker)) { }
+
+    public TopicLogOptions(BrokerLogDefaults broker)
+    {
+        _broker = broker;
+        bool deletes = DeletesOldData(broker.CleanupPolicy);
+        Defaults = new()
+        {
+            SegmentBytes = broker.SegmentBytes,
+            SegmentMs = broker.RollMs,
+            RetentionMs = deletes ? broker.RetentionMs : -1,
+            RetentionBytes = deletes ? broker.RetentionBytes : -1,
+            IndexIntervalBytes = broker.IndexIntervalBytes,
+            MaxMessageBytes = broker.MessageMaxBytes,
+            ProducerIdExpirationMs = broker.ProducerIdExpirationMs,
+            Compact = Compacts(broker.CleanupPolicy),
+            MinCleanableDirtyRatio = broker.MinCleanableRatio,
+            DeleteRetentionMs = broker.DeleteRetentionMs,
+            MinCompactionLagMs = broker.MinCompactionLagMs,
+        };
+    }
+
+    /// <summary>The broker settings these options inherit.</summary>
+    public BrokerLogDefaults Broker => _broker;
+
+    /// <summary>The options of a topic without configs of its own.</summary>
+    public LogOptions Defaults { get; }
 
     public LogOptions For(TopicImage topic) => For(topic.Configs);
 
@@ -29,14 +107,14 @@ public sealed class TopicLogOptions(BrokerConfig broker)
         if (configs.Count == 0) return Defaults;
         IReadOnlyList<string> policy = configs.TryGetValue("cleanup.policy", out var listed)
             ? listed.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            : broker.LogCleanupPolicy;
+            : _broker.CleanupPolicy;
         bool deletes = DeletesOldData(policy);
         return Defaults with
         {
             SegmentBytes = Long(configs, "segment.bytes", Defaults.SegmentBytes),
             SegmentMs = Long(configs, "segment.ms", Defaults.SegmentMs),
-            RetentionMs = deletes ? Long(configs, "retention.ms", broker.LogRetentionMs) : -1,
-            RetentionBytes = deletes ? Long(configs, "retention.bytes", broker.LogRetentionBytes) : -1,
+            RetentionMs = deletes ? Long(configs, "retention.ms", _broker.RetentionMs) : -1,
+            RetentionBytes = deletes ? Long(configs, "retention.bytes", _broker.RetentionBytes) : -1,
             IndexIntervalBytes = (int)Long(configs, "index.interval.bytes", Defaults.IndexIntervalBytes),
             MaxMessageBytes = (int)Long(configs, "max.message.bytes", Defaults.MaxMessageBytes),
             Compact = Compacts(policy),
@@ -77,10 +155,10 @@ public sealed class TopicLogOptions(BrokerConfig broker)
     }
 
     private static double Ratio(IReadOnlyDictionary<string, string> configs, string key, double fallback) =>
-        configs.TryGetValue(key, out var v) && double.TryParse(v, System.Globalization.NumberStyles.Float,
-            System.Globalization.CultureInfo.InvariantCulture, out double d) && d is >= 0 and <= 1 ? d : fallback;
+        configs.TryGetValue(key, out var v) && double.TryParse(v, NumberStyles.Float,
+            CultureInfo.InvariantCulture, out double d) && d is >= 0 and <= 1 ? d : fallback;
 
     // Values were validated by TopicConfigCatalog when the config record was written.
     private static long Long(IReadOnlyDictionary<string, string> configs, string key, long fallback) =>
-        configs.TryGetValue(key, out var v) && long.TryParse(v, out long n) ? n : fallback;
+        configs.TryGetValue(key, out var v) && long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) ? n : fallback;
 }
