@@ -1,4 +1,4 @@
-using Broker.Compression;
+using Broker.Client.Connections;
 using Broker.Core.Model;
 using Broker.Protocol.Codec;
 
@@ -13,54 +13,109 @@ public delegate T KafkaMessageReader<out T>(ref KafkaReader reader, short versio
 /// A Kafka client: one connection per broker (ApiVersions negotiated on connect, versions chosen as the highest both
 /// sides support), metadata cached and refreshed on NOT_LEADER/UNKNOWN_TOPIC errors, requests routed to partition
 /// leaders, retriable errors retried within <see cref="KafkaClientOptions.RetryBudget"/>. Thread-safe.
+/// Split by concern: .Connections (pool, routing), .Metadata, .Produce, .Fetch, .Admin, .Groups.
 /// </summary>
 public sealed partial class KafkaClient : IAsyncDisposable
 {
-    public KafkaClient(KafkaClientOptions options) => throw new NotImplementedException();
+    private readonly KafkaClientOptions _options;
+    private readonly CancellationTokenSource _disposeCts = new();
+    private int _disposed;
 
-    public KafkaClientOptions Options => throw new NotImplementedException();
+    public KafkaClient(KafkaClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.RequestTimeout <= TimeSpan.Zero)
+            throw new ArgumentException("RequestTimeout must be positive", nameof(options));
+        if (options.RetryBudget < TimeSpan.Zero)
+            throw new ArgumentException("RetryBudget must not be negative", nameof(options));
+        _options = options;
+        _bootstrap = ParseBootstrap(options.BootstrapServers);
+    }
 
-    /// <summary>Metadata for <paramref name="topics"/> (null = all topics).</summary>
-    public Task<ClusterInfo> GetMetadataAsync(IReadOnlyList<string>? topics, bool allowAutoCreate = false,
-        CancellationToken cancellationToken = default) => throw new NotImplementedException();
-
-    /// <summary>Kafka's default partitioner: murmur2 of the key for keyed records, round robin otherwise.</summary>
-    public int ChoosePartition(ReadOnlySpan<byte> key, bool keyIsNull, int partitionCount) => throw new NotImplementedException();
-
-    /// <summary>Produces <paramref name="records"/> as one batch to one partition's leader. Errors come back in the result.</summary>
-    public Task<ProduceResult> ProduceAsync(string topic, int partition, IReadOnlyList<ProducerRecord> records, short acks = -1,
-        CompressionCodec compression = CompressionCodec.None, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException();
-
-    /// <summary>Fetches from one partition's leader, waiting up to <paramref name="maxWait"/> for data.</summary>
-    public Task<FetchResult> FetchAsync(string topic, int partition, long offset, int maxBytes, TimeSpan maxWait,
-        CancellationToken cancellationToken = default) => throw new NotImplementedException();
-
-    /// <summary>ListOffsets: -1 latest, -2 earliest, else the first offset with timestamp &gt;= the value (-1 when none).</summary>
-    public Task<long> ListOffsetAsync(string topic, int partition, long timestamp, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException();
-
-    public Task<IReadOnlyList<TopicOperationResult>> CreateTopicsAsync(IReadOnlyList<NewTopic> topics, bool validateOnly = false,
-        CancellationToken cancellationToken = default) => throw new NotImplementedException();
-
-    public Task<IReadOnlyList<TopicOperationResult>> DeleteTopicsAsync(IReadOnlyList<string> topics,
-        CancellationToken cancellationToken = default) => throw new NotImplementedException();
-
-    public Task<IReadOnlyList<ConfigResourceResult>> DescribeConfigsAsync(IReadOnlyList<(ConfigResourceKind Kind, string Name)> resources,
-        CancellationToken cancellationToken = default) => throw new NotImplementedException();
-
-    /// <summary>IncrementalAlterConfigs of one resource; the result carries no entries.</summary>
-    public Task<ConfigResourceResult> IncrementalAlterConfigsAsync(ConfigResourceKind kind, string name,
-        IReadOnlyList<ConfigAlteration> alterations, bool validateOnly = false, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException();
+    public KafkaClientOptions Options => _options;
 
     /// <summary>
     /// Low level: sends one request to broker <paramref name="brokerId"/> (-1 = any bootstrap/known broker) at the highest
     /// version both sides support within [<paramref name="minVersion"/>, <paramref name="maxVersion"/>] and reads the
     /// response with <paramref name="read"/>. Throws <see cref="KafkaException"/> on connection failure or timeout.
     /// </summary>
-    public Task<T> SendAsync<T>(int brokerId, short apiKey, short minVersion, short maxVersion, Func<short, IKafkaMessage> request,
-        KafkaMessageReader<T> read, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public async Task<T> SendAsync<T>(int brokerId, short apiKey, short minVersion, short maxVersion, Func<short, IKafkaMessage> request,
+        KafkaMessageReader<T> read, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(read);
+        var connection = await ConnectionForAsync(brokerId, cancellationToken).ConfigureAwait(false);
+        return await SendOnAsync(connection, apiKey, minVersion, maxVersion, request, read, _options.RequestTimeout, cancellationToken)
+            .ConfigureAwait(false);
+    }
 
-    public ValueTask DisposeAsync() => throw new NotImplementedException();
+    /// <summary>The API version <see cref="SendAsync{T}"/> would use with broker <paramref name="brokerId"/>, -1 if none fits.</summary>
+    public async Task<short> NegotiatedVersionAsync(int brokerId, short apiKey, short minVersion, short maxVersion,
+        CancellationToken cancellationToken = default)
+    {
+        var connection = await ConnectionForAsync(brokerId, cancellationToken).ConfigureAwait(false);
+        return connection.ChooseVersion(apiKey, minVersion, maxVersion);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _disposeCts.Cancel();
+        List<Task<BrokerConnection>> connections;
+        lock (_connectionsLock)
+        {
+            connections = new List<Task<BrokerConnection>>(_connections.Values);
+            _connections.Clear();
+        }
+        foreach (var task in connections)
+        {
+            try
+            {
+                var connection = await task.ConfigureAwait(false);
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is KafkaException or OperationCanceledException)
+            {
+                // never connected: nothing to close
+            }
+        }
+        _disposeCts.Dispose();
+    }
+
+    /// <summary>Sends on a given connection (version negotiated against it) and parses the response.</summary>
+    internal async Task<T> SendOnAsync<T>(BrokerConnection connection, short apiKey, short minVersion, short maxVersion,
+        Func<short, IKafkaMessage> request, KafkaMessageReader<T> read, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        short version = RequireVersion(connection, apiKey, minVersion, maxVersion);
+        var frame = await connection.SendAsync(apiKey, version, request(version), expectResponse: true, timeout, cancellationToken)
+            .ConfigureAwait(false);
+        return Parse(connection, apiKey, version, frame, read);
+    }
+
+    internal static short RequireVersion(BrokerConnection connection, short apiKey, short minVersion, short maxVersion)
+    {
+        short version = connection.ChooseVersion(apiKey, minVersion, maxVersion);
+        if (version >= 0) return version;
+        string brokerRange = connection.ApiVersions.TryGetValue(apiKey, out var r) ? $"v{r.Min}-v{r.Max}" : "none";
+        throw new KafkaException(ErrorCode.UnsupportedVersion,
+            $"{BrokerConnection.ApiName(apiKey)}: {connection.Endpoint} supports {brokerRange}, this client needs v{minVersion}-v{maxVersion}");
+    }
+
+    private static T Parse<T>(BrokerConnection connection, short apiKey, short version, ResponseFrame frame, KafkaMessageReader<T> read)
+    {
+        var reader = new KafkaReader(frame.Body);
+        try
+        {
+            return read(ref reader, version);
+        }
+        catch (KafkaProtocolException ex)
+        {
+            throw new KafkaException(ErrorCode.CorruptMessage,
+                $"malformed {BrokerConnection.ApiName(apiKey)} v{version} response from {connection.Endpoint}: {ex.Message}");
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 }
