@@ -40,12 +40,15 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Broker.Core.Diagnostics;
+using Broker.Core.Metrics;
 
 namespace Broker.Network;
 
 /// <summary>
 /// Accepts TCP connections on one endpoint and runs a <see cref="KafkaConnection"/> per socket, handing complete
 /// request frames to an <see cref="IConnectionHandler"/>. See the design note at the top of this file.
+/// Metrics, labelled listener=name: broker_connections_accepted_total, broker_connections_closed_total (counted when
+/// a connection has fully drained) and broker_connections_active.
 /// </summary>
 public sealed class KafkaListener : IAsyncDisposable
 {
@@ -55,6 +58,7 @@ public sealed class KafkaListener : IAsyncDisposable
     private readonly IConnectionHandler _handler;
     private readonly ArrayPool<byte> _pool;
     private readonly Logger _log;
+    private readonly KeyValuePair<string, object?> _metricTag;
     private readonly ConcurrentDictionary<long, KafkaConnection> _connections = new();
     private readonly CancellationTokenSource _stopCts = new();
     private readonly object _stateLock = new();
@@ -73,6 +77,7 @@ public sealed class KafkaListener : IAsyncDisposable
         _handler = handler;
         _pool = options.BufferPool ?? ArrayPool<byte>.Shared;
         _log = Log.For("network");
+        _metricTag = BrokerMeters.Tag("listener", options.ListenerName);
     }
 
     public string ListenerName => _options.ListenerName;
@@ -215,6 +220,8 @@ public sealed class KafkaListener : IAsyncDisposable
             long id = Interlocked.Increment(ref s_nextConnectionId);
             var connection = new KafkaConnection(id, socket, _handler, _options, _pool, _log);
             Interlocked.Increment(ref _accepted);
+            BrokerMeters.ConnectionsAccepted.Add(1, _metricTag);
+            BrokerMeters.ConnectionsActive.Add(1, _metricTag);
             _connections[id] = connection;
             connection.Completion = Task.Run(() => RunConnectionAsync(connection));
             if (_log.IsDebugEnabled)
@@ -235,6 +242,8 @@ public sealed class KafkaListener : IAsyncDisposable
         finally
         {
             _connections.TryRemove(connection.Id, out _);
+            BrokerMeters.ConnectionsClosed.Add(1, _metricTag);
+            BrokerMeters.ConnectionsActive.Add(-1, _metricTag);
         }
     }
 

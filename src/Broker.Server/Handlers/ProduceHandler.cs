@@ -28,9 +28,13 @@
 //   (Kafka's way of telling a fire-and-forget producer to refresh its metadata).
 // * Response: BaseOffset (-1 on error), LogAppendTimeMs, LogStartOffset (v5+, -1 on error), RecordErrors empty and
 //   ErrorMessage (v8+) with a reason on validation errors. Allocates per request and partition, never per record.
+// * Metrics: each appended batch (not duplicates) adds its size to broker_topic_bytes_in_total{topic} and its record
+//   count (from the batch header) to broker_topic_records_in_total{topic}: two counter adds per partition.
 using Broker.Consensus;
 using Broker.Core.Diagnostics;
+using Broker.Core.Metrics;
 using Broker.Core.Model;
+using Broker.Core.Records;
 using Broker.Network;
 using Broker.Protocol.Codec;
 using Broker.Protocol.Messages;
@@ -160,6 +164,7 @@ public sealed class ProduceHandler(PartitionManager partitions, IClock clock) : 
             result.ErrorMessage = appended.ErrorMessage;
             return;
         }
+        if (!appended.IsDuplicate) CountAppended(topic, records);
         result.BaseOffset = appended.FirstOffset;
         result.LogAppendTimeMs = state.LogAppendTime ? appended.LogAppendTimeMs : -1;
         result.LogStartOffset = state.Log.LogStartOffset;
@@ -170,6 +175,15 @@ public sealed class ProduceHandler(PartitionManager partitions, IClock clock) : 
             result.ErrorCode = (short)commit.Result;
         else
             (pending ??= new()).Add(new PendingCommit(result, commit));
+    }
+
+    /// <summary>Bytes and records in, per topic; <paramref name="records"/> is the one checked batch.</summary>
+    private static void CountAppended(string topic, ReadOnlySpan<byte> records)
+    {
+        var tag = new KeyValuePair<string, object?>("topic", topic);
+        BrokerMeters.TopicBytesIn.Add(records.Length, tag);
+        if (RecordBatchHeader.TryRead(records, out var header) && header.RecordsCount > 0)
+            BrokerMeters.TopicRecordsIn.Add(header.RecordsCount, tag);
     }
 
     private static async ValueTask<IKafkaMessage?> AwaitCommitsAsync(ProduceResponse response, List<PendingCommit> pending)

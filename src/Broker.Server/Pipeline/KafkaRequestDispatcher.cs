@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Broker.Core.Buffers;
 using Broker.Core.Diagnostics;
+using Broker.Core.Metrics;
 using Broker.Network;
 using Broker.Protocol.Codec;
 using Broker.Protocol.Messages;
@@ -16,11 +18,18 @@ namespace Broker.Server.Pipeline;
 /// controller), client requests other than ApiVersions wait for it, at most <see cref="MaxReadinessWait"/>; private
 /// node-to-node APIs are never held back (a broker catches up with the metadata log through them). Kafka clients
 /// send nothing but ApiVersions and Metadata before their first Metadata answer, so the wait keeps request order.
+/// Metrics (per API, cached tags, no allocation): broker_kafka_requests_total for every frame,
+/// broker_kafka_request_errors_total for requests that fail as a whole (the connection closes), and
+/// broker_kafka_request_duration_seconds from the frame's dispatch (readiness wait included) to its response.
 /// </summary>
 public sealed class KafkaRequestDispatcher : IConnectionHandler
 {
     private static readonly Logger Logger = Log.For("kafka");
     public static readonly TimeSpan MaxReadinessWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>The api="..." metric tag per API key (0-127); "Unknown" for keys without a codec.</summary>
+    private static readonly KeyValuePair<string, object?>[] ApiTags = CreateApiTags();
+    private static readonly KeyValuePair<string, object?> UnknownApiTag = BrokerMeters.Tag("api", "Unknown");
 
     private readonly HandlerTable _handlers;
     private readonly Task? _ready;
@@ -33,6 +42,7 @@ public sealed class KafkaRequestDispatcher : IConnectionHandler
 
     public ValueTask<ChunkedBufferWriter?> HandleAsync(ConnectionContext connection, ReadOnlyMemory<byte> frame)
     {
+        long started = Stopwatch.GetTimestamp();
         var reader = new KafkaReader(frame);
         RequestHeader header;
         try
@@ -41,42 +51,49 @@ public sealed class KafkaRequestDispatcher : IConnectionHandler
         }
         catch (KafkaProtocolException ex)
         {
+            CountFailed(UnknownApiTag);
             throw new ProtocolViolationException($"malformed request header: {ex.Message}");
         }
 
+        var apiTag = ApiTag(header.ApiKey);
+        BrokerMeters.KafkaRequests.Add(1, apiTag);
         var handler = _handlers.Get(header.ApiKey);
         if (handler is null)
+        {
+            BrokerMeters.KafkaRequestErrors.Add(1, apiTag);
             throw new ProtocolViolationException($"unsupported API key {header.ApiKey} (client {header.ClientId})");
+        }
         if (header.ApiVersion < handler.MinVersion || header.ApiVersion > handler.MaxVersion)
         {
             if (handler is ApiVersionsHandler apiVersions)
-                return new(WriteResponse(new RequestContext(connection, header with { ApiVersion = 0 }), apiVersions.UnsupportedVersionResponse()));
+                return new(WriteResponse(new RequestContext(connection, header with { ApiVersion = 0 }), apiVersions.UnsupportedVersionResponse(), started));
+            BrokerMeters.KafkaRequestErrors.Add(1, apiTag);
             throw new ProtocolViolationException(
                 $"unsupported version {header.ApiVersion} of {handler.Key} (supported {handler.MinVersion}-{handler.MaxVersion}, client {header.ClientId})");
         }
 
         if (_ready is { IsCompleted: false } && handler is not ApiVersionsHandler && !_handlers.IsInternal(header.ApiKey))
-            return HandleWhenReadyAsync(connection, frame);
-        return Dispatch(connection, header, handler, ref reader);
+            return HandleWhenReadyAsync(connection, frame, started);
+        return Dispatch(connection, header, handler, ref reader, started);
     }
 
-    private async ValueTask<ChunkedBufferWriter?> HandleWhenReadyAsync(ConnectionContext connection, ReadOnlyMemory<byte> frame)
+    private async ValueTask<ChunkedBufferWriter?> HandleWhenReadyAsync(ConnectionContext connection, ReadOnlyMemory<byte> frame, long started)
     {
         try { await _ready!.WaitAsync(MaxReadinessWait).ConfigureAwait(false); }
         catch (TimeoutException) { Logger.Warn($"serving a request before this broker is ready (waited {MaxReadinessWait.TotalSeconds:0} s)"); }
         catch (Exception) { /* a failed start closes the listener anyway; answer with what we have */ }
-        return await DispatchAgain(connection, frame).ConfigureAwait(false);
+        return await DispatchAgain(connection, frame, started).ConfigureAwait(false);
     }
 
-    /// <summary>Dispatches a frame whose header was already checked by <see cref="HandleAsync"/>.</summary>
-    private ValueTask<ChunkedBufferWriter?> DispatchAgain(ConnectionContext connection, ReadOnlyMemory<byte> frame)
+    /// <summary>Dispatches a frame whose header was already checked (and counted) by <see cref="HandleAsync"/>.</summary>
+    private ValueTask<ChunkedBufferWriter?> DispatchAgain(ConnectionContext connection, ReadOnlyMemory<byte> frame, long started)
     {
         var reader = new KafkaReader(frame);
         var header = RequestHeader.Read(ref reader);
-        return Dispatch(connection, header, _handlers.Get(header.ApiKey)!, ref reader);
+        return Dispatch(connection, header, _handlers.Get(header.ApiKey)!, ref reader, started);
     }
 
-    private ValueTask<ChunkedBufferWriter?> Dispatch(ConnectionContext connection, RequestHeader header, IKafkaHandler handler, ref KafkaReader reader)
+    private ValueTask<ChunkedBufferWriter?> Dispatch(ConnectionContext connection, RequestHeader header, IKafkaHandler handler, ref KafkaReader reader, long started)
     {
         var context = new RequestContext(connection, header);
         ValueTask<IKafkaMessage?> pending;
@@ -86,16 +103,22 @@ public sealed class KafkaRequestDispatcher : IConnectionHandler
         }
         catch (KafkaProtocolException ex)
         {
+            BrokerMeters.KafkaRequestErrors.Add(1, ApiTag(header.ApiKey));
             context.TakeResponseWriter()?.Dispose();
             throw new ProtocolViolationException($"malformed {handler.Key} v{header.ApiVersion} request: {ex.Message}");
         }
-        if (pending.IsCompletedSuccessfully) return new(WriteResponse(context, pending.Result));
-        return CompleteAsync(context, pending);
+        catch
+        {
+            BrokerMeters.KafkaRequestErrors.Add(1, ApiTag(header.ApiKey));
+            throw;
+        }
+        if (pending.IsCompletedSuccessfully) return new(WriteResponse(context, pending.Result, started));
+        return CompleteAsync(context, pending, started);
     }
 
     public void OnConnectionClosed(ConnectionContext connection) { }
 
-    private static async ValueTask<ChunkedBufferWriter?> CompleteAsync(RequestContext context, ValueTask<IKafkaMessage?> pending)
+    private static async ValueTask<ChunkedBufferWriter?> CompleteAsync(RequestContext context, ValueTask<IKafkaMessage?> pending, long started)
     {
         IKafkaMessage? response;
         try
@@ -104,14 +127,34 @@ public sealed class KafkaRequestDispatcher : IConnectionHandler
         }
         catch
         {
+            BrokerMeters.KafkaRequestErrors.Add(1, ApiTag(context.Header.ApiKey));
             context.TakeResponseWriter()?.Dispose();
             throw;
         }
-        return WriteResponse(context, response);
+        return WriteResponse(context, response, started);
     }
 
-    private static ChunkedBufferWriter? WriteResponse(RequestContext context, IKafkaMessage? response)
+    private static KeyValuePair<string, object?> ApiTag(short apiKey) =>
+        (uint)apiKey < (uint)ApiTags.Length ? ApiTags[apiKey] : UnknownApiTag;
+
+    private static void CountFailed(KeyValuePair<string, object?> apiTag)
     {
+        BrokerMeters.KafkaRequests.Add(1, apiTag);
+        BrokerMeters.KafkaRequestErrors.Add(1, apiTag);
+    }
+
+    private static KeyValuePair<string, object?>[] CreateApiTags()
+    {
+        var tags = new KeyValuePair<string, object?>[128];
+        Array.Fill(tags, BrokerMeters.Tag("api", "Unknown"));
+        foreach (var entry in ApiMessages.All)
+            if ((uint)(short)entry.Key < (uint)tags.Length) tags[(short)entry.Key] = BrokerMeters.Tag("api", entry.Name);
+        return tags;
+    }
+
+    private static ChunkedBufferWriter? WriteResponse(RequestContext context, IKafkaMessage? response, long started)
+    {
+        BrokerMeters.KafkaRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, ApiTag(context.Header.ApiKey));
         if (response is null)
         {
             context.TakeResponseWriter()?.Dispose();
