@@ -1,4 +1,5 @@
 using System.Reflection;
+using Broker.Cli;
 using System.Runtime.InteropServices;
 
 namespace Broker.Host.Cli;
@@ -22,7 +23,7 @@ public static class CliApp
         switch (cmd.Verb)
         {
             case CliVerb.Help:
-                stdout.WriteLine(Usage.For(cmd.Topic));
+                stdout.WriteLine(cmd.ToolCommand is { } tool ? BrokerTool.Help(tool) : Usage.For(cmd.Topic));
                 return 0;
             case CliVerb.Version:
                 stdout.WriteLine(BrokerVersion.Describe());

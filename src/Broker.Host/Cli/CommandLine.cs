@@ -1,3 +1,5 @@
+using Broker.Cli;
+
 namespace Broker.Host.Cli;
 
 /// <summary>The verbs of the <c>broker</c> command.</summary>
@@ -28,6 +30,9 @@ public sealed class CommandLineResult
     /// <summary>For <see cref="CliVerb.Help"/>: the verb whose help was asked for (null = general usage).
     /// For <see cref="CliVerb.Invalid"/>: the verb being parsed when the error was found, if any.</summary>
     public CliVerb? Topic { get; init; }
+    /// <summary>For <see cref="CliVerb.Help"/>: an operator tool command whose help was asked for ("topic",
+    /// "topic create"), handled by Broker.Cli; null otherwise.</summary>
+    public string? ToolCommand { get; init; }
     /// <summary>Error text for <see cref="CliVerb.Invalid"/>.</summary>
     public string? Error { get; init; }
     /// <summary>Exit code for verbs that end immediately: 2 for invalid arguments, else 0.</summary>
@@ -37,7 +42,8 @@ public sealed class CommandLineResult
 /// <summary>
 /// Hand-written, reflection-free argument parser for the <c>broker</c> executable:
 /// <c>start [--config FILE] [--data-dir DIR] [--override key=value ...]</c>, <c>check-config</c>,
-/// <c>default-config</c>, <c>version</c>/<c>--version</c>, <c>help</c>/<c>--help</c>. Options accept both
+/// <c>default-config</c>, <c>version</c>/<c>--version</c>, <c>help</c>/<c>--help</c> (also <c>help topic</c>,
+/// <c>help topic create</c> for the operator tool's verbs, which Broker.Cli parses itself). Options accept both
 /// <c>--opt value</c> and <c>--opt=value</c>.
 /// </summary>
 public static class CommandLine
@@ -51,6 +57,9 @@ public static class CommandLine
             case "help" or "--help" or "-h":
                 if (args.Length == 1) return new CommandLineResult { Verb = CliVerb.Help };
                 if (args.Length == 2 && TryVerb(args[1], out var topic)) return new CommandLineResult { Verb = CliVerb.Help, Topic = topic };
+                if (args.Length <= 3 && BrokerTool.Help(string.Join(' ', args.Skip(1))) is not null)
+                    return new CommandLineResult { Verb = CliVerb.Help, ToolCommand = string.Join(' ', args.Skip(1)) };
+                if (args.Length == 3 && BrokerTool.IsToolVerb(args[1])) return Invalid($"unknown {args[1]} command '{args[2]}'", null);
                 return Invalid(args.Length == 2 ? $"unknown command '{args[1]}'" : "help takes at most one command name", null);
             case "version" or "--version" or "-V":
                 return args.Length == 1

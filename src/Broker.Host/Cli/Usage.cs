@@ -1,3 +1,4 @@
+using Broker.Cli;
 using Broker.Config;
 
 namespace Broker.Host.Cli;
@@ -18,10 +19,14 @@ public static class Usage
           version         Print the version.
           help [command]  Show help for a command.
 
+        Operator commands (any Kafka-compatible cluster; -b HOST:PORT or $BROKER_BOOTSTRAP_SERVERS):
+        {BrokerTool.CommandList}
+
         Without --config, start runs a single combined broker+controller node: Kafka clients connect to
         localhost:9092, data is kept in ${BrokerConfig.DataDirEnvironmentVariable} or ./broker-data.
 
-        Run 'broker help <command>' for the options of a command.
+        Run 'broker help <command>' (or 'broker <command> --help') for the options of a command.
+        Exit status of the operator commands: 0 ok, 1 the operation failed, 2 bad arguments.
         """;
 
     public static string For(CliVerb? verb) => verb switch
