@@ -13,8 +13,18 @@ namespace Broker.Storage;
 public interface IPartitionLog : IDisposable
 {
     TopicPartition Partition { get; }
-    /// <summary>First offset still in the log (advanced by retention and, later, DeleteRecords).</summary>
+    /// <summary>
+    /// Kafka's log start offset: the first offset clients may read (ListOffsets earliest, Fetch's log_start_offset).
+    /// Retention moves it with whole segments; <see cref="AdvanceLogStartOffset"/> (DeleteRecords) moves it to any
+    /// offset, possibly inside a segment or a batch. Never above <see cref="LogEndOffset"/>.
+    /// </summary>
     long LogStartOffset { get; }
+    /// <summary>
+    /// First offset still stored: the base offset of the oldest segment, at or below <see cref="LogStartOffset"/>.
+    /// Replication works on whole stored batches (<see cref="ReadStored"/>) and may still need the part of the log
+    /// that DeleteRecords hid from clients until retention removes it.
+    /// </summary>
+    long StoredStartOffset => LogStartOffset;
     /// <summary>Offset the next appended record will get (last offset + 1).</summary>
     long LogEndOffset { get; }
     /// <summary>Total bytes of all segments.</summary>
@@ -40,6 +50,24 @@ public interface IPartitionLog : IDisposable
     LogReadResult Read(long offset, int maxBytes, long maxOffsetExclusive, bool minOneBatch);
 
     /// <summary>
+    /// <see cref="Read"/> bounded by <see cref="StoredStartOffset"/> instead of <see cref="LogStartOffset"/>: any batch
+    /// still stored, even below the log start offset (replication and epoch scans; never served to clients).
+    /// </summary>
+    LogReadResult ReadStored(long offset, int maxBytes, long maxOffsetExclusive, bool minOneBatch) =>
+        Read(offset, maxBytes, maxOffsetExclusive, minOneBatch);
+
+    /// <summary>
+    /// Kafka's DeleteRecords on one replica: moves <see cref="LogStartOffset"/> forward to
+    /// <paramref name="newStartOffset"/> (anywhere up to <see cref="LogEndOffset"/>, inside a segment or a batch),
+    /// durably (a checkpoint in the partition directory, written before the new value is visible), so reads below it
+    /// are out of range from now on and after a restart. Whole segments below it are deleted by the next
+    /// <see cref="ApplyRetention(long, long)"/>. Returns false (and changes nothing) when the log already starts at or
+    /// after it. Callers bound it by the high watermark: only committed records may be deleted.
+    /// </summary>
+    bool AdvanceLogStartOffset(long newStartOffset) =>
+        throw new NotSupportedException($"{GetType().Name} cannot move its log start offset to {newStartOffset}");
+
+    /// <summary>
     /// The offset of the first batch whose max timestamp is at or after <paramref name="timestampMs"/>, with that
     /// timestamp; null when no batch is that late. (Kafka ListOffsets by timestamp semantics.)
     /// </summary>
@@ -54,8 +82,9 @@ public interface IPartitionLog : IDisposable
     /// <summary>Makes appended bytes durable (msync/fsync of the active segment and indexes).</summary>
     void Flush();
 
-    /// <summary>Deletes whole segments beyond retention.ms / retention.bytes (and forgets producers idle for
-    /// producer.id.expiration.ms); returns how many segments were deleted.</summary>
+    /// <summary>Deletes whole segments beyond retention.ms / retention.bytes or wholly below
+    /// <see cref="LogStartOffset"/> (and forgets producers idle for producer.id.expiration.ms); returns how many
+    /// segments were deleted.</summary>
     int ApplyRetention(long nowMs);
 
     /// <summary>
@@ -67,7 +96,7 @@ public interface IPartitionLog : IDisposable
 
     /// <summary>
     /// Discards the whole log and restarts it empty at <paramref name="newStartOffset"/> (above or below the current
-    /// offsets): LogStartOffset = LogEndOffset = newStartOffset, durably. Used when a replica installs a leader's
+    /// offsets): LogStartOffset = StoredStartOffset = LogEndOffset = newStartOffset, durably. Used when a replica installs a leader's
     /// snapshot because the data it lacks was already removed by the leader's retention (Kafka's log start offset).
     /// </summary>
     void ResetTo(long newStartOffset) =>

@@ -8,7 +8,14 @@ public sealed partial class PartitionLog
     private static readonly LogReadResult OutOfRangeResult = new(ReadOnlyMemory<byte>.Empty, null, outOfRange: true);
     private static readonly LogReadResult EmptyResult = new(ReadOnlyMemory<byte>.Empty, null);
 
-    public LogReadResult Read(long offset, int maxBytes, long maxOffsetExclusive, bool minOneBatch)
+    public LogReadResult Read(long offset, int maxBytes, long maxOffsetExclusive, bool minOneBatch) =>
+        Read(offset, maxBytes, maxOffsetExclusive, minOneBatch, stored: false);
+
+    public LogReadResult ReadStored(long offset, int maxBytes, long maxOffsetExclusive, bool minOneBatch) =>
+        Read(offset, maxBytes, maxOffsetExclusive, minOneBatch, stored: true);
+
+    /// <param name="stored">Bound the read by the oldest stored segment instead of the log start offset.</param>
+    private LogReadResult Read(long offset, int maxBytes, long maxOffsetExclusive, bool minOneBatch, bool stored)
     {
         var spin = new SpinWait();
         while (true)
@@ -17,7 +24,8 @@ public sealed partial class PartitionLog
             // End offset first: everything below it was published, segment list included, before it moved.
             long end = Volatile.Read(ref _logEndOffset);
             var segments = Volatile.Read(ref _segments);
-            if (offset < segments[0].BaseOffset || offset > end) return OutOfRangeResult;
+            long start = stored ? segments[0].BaseOffset : EffectiveStart(segments, end);
+            if (offset < start || offset > end) return OutOfRangeResult;
             if (offset == end) return EmptyResult;
             if (TryReadFrom(segments, offset, maxBytes, maxOffsetExclusive, minOneBatch, out var result)) return result;
             // A segment or mapping went away under us (retention, truncation, close): look again.
@@ -68,19 +76,23 @@ public sealed partial class PartitionLog
         lock (_writeLock)
         {
             ThrowIfDisposed();
+            long logStart = LogStartOffset;
             foreach (var segment in _segments)
             {
-                if (segment.Size == 0 || segment.MaxTimestamp < timestampMs) continue;
+                if (segment.Size == 0 || segment.MaxTimestamp < timestampMs || segment.NextOffset <= logStart) continue;
                 if (!segment.TryAcquire(out var region) || region == null) continue;
                 using (region)
                 {
                     var data = region.Span;
                     int size = Math.Min(segment.Size, region.Capacity);
-                    int pos = segment.OffsetIndex.Lookup(segment.TimeIndex.LookupStartOffset(timestampMs));
+                    long from = Math.Max(segment.TimeIndex.LookupStartOffset(timestampMs), logStart);
+                    int pos = segment.OffsetIndex.Lookup(from);
                     while (BatchScan.TryReadHeader(data, pos, size, out var header))
                     {
-                        if (header.MaxTimestamp >= timestampMs)
-                            return FirstRecordAtOrAfter(data.Slice(pos, header.TotalSize), header, timestampMs);
+                        // Batches wholly below the log start offset (DeleteRecords) are not searched.
+                        if (header.MaxTimestamp >= timestampMs && header.LastOffset >= logStart
+                            && FirstRecordAtOrAfter(data.Slice(pos, header.TotalSize), header, timestampMs, logStart) is { } hit)
+                            return hit;
                         pos += header.TotalSize;
                     }
                 }
@@ -107,19 +119,22 @@ public sealed partial class PartitionLog
 
     /// <summary>
     /// Within a batch whose max timestamp reaches <paramref name="timestampMs"/>: for an uncompressed CreateTime
-    /// batch, the first record at or after it (walking the records); otherwise the batch's base offset, with
-    /// the base timestamp when that already qualifies, else the max timestamp.
+    /// batch, the first record at or after it and at or after <paramref name="minOffset"/> (walking the records; null
+    /// when only records below minOffset qualify); otherwise the batch's base offset (raised to minOffset), with the
+    /// base timestamp when that already qualifies, else the max timestamp.
     /// </summary>
-    private static (long Offset, long Timestamp) FirstRecordAtOrAfter(ReadOnlySpan<byte> batch, in RecordBatchHeader header, long timestampMs)
+    private static (long Offset, long Timestamp)? FirstRecordAtOrAfter(ReadOnlySpan<byte> batch, in RecordBatchHeader header,
+        long timestampMs, long minOffset)
     {
-        var fallback = (header.BaseOffset, header.BaseTimestamp >= timestampMs ? header.BaseTimestamp : header.MaxTimestamp);
-        if (header.IsLogAppendTime) return (header.BaseOffset, header.MaxTimestamp);
+        long first = Math.Max(header.BaseOffset, minOffset);
+        (long, long) fallback = (first, header.BaseTimestamp >= timestampMs ? header.BaseTimestamp : header.MaxTimestamp);
+        if (header.IsLogAppendTime) return (first, header.MaxTimestamp);
         if (header.Compression != CompressionCodec.None) return fallback;
         var records = new RecordReader(batch);
         while (records.TryRead(out var record, out _)) // a malformed record ends the walk
         {
-            if (record.Timestamp >= timestampMs) return (record.Offset, record.Timestamp);
+            if (record.Offset >= minOffset && record.Timestamp >= timestampMs) return (record.Offset, record.Timestamp);
         }
-        return fallback;
+        return minOffset > header.BaseOffset ? null : fallback;
     }
 }

@@ -9,8 +9,9 @@ public sealed partial class PartitionLog
     /// <summary>
     /// Opens (creating if needed) the log in <paramref name="directory"/>. Sealed segments are trusted unless their
     /// indexes are missing or inconsistent (then rebuilt); the last segment is validated batch by batch and cut at
-    /// the first torn or corrupt one. An empty directory becomes an empty log starting at offset 0. Producer state is
-    /// then rebuilt from its snapshot and the batch headers after it.
+    /// the first torn or corrupt one. An empty directory becomes an empty log starting at offset 0. The log start
+    /// offset checkpoint (DeleteRecords) is read, and producer state is rebuilt from its snapshot and the batch
+    /// headers after it.
     /// </summary>
     public static PartitionLog Open(string directory, TopicPartition partition, LogOptions options, IClock clock)
     {
@@ -56,6 +57,7 @@ public sealed partial class PartitionLog
         var log = new PartitionLog(directory, partition, options, clock, segments.ToArray());
         try
         {
+            log.LoadLogStartFile();
             log.RebuildProducerState();
         }
         catch

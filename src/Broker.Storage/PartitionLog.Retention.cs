@@ -1,7 +1,8 @@
 namespace Broker.Storage;
 
-/// <summary>Retention (whole oldest segments, idle producers), truncation (follower divergence; producer state is
-/// rebuilt) and full resets (snapshot install; producer state is cleared).</summary>
+/// <summary>Retention (whole oldest segments: expired, over size or wholly below the log start offset; idle
+/// producers), truncation (follower divergence; producer state is rebuilt) and full resets (snapshot install;
+/// producer state is cleared).</summary>
 public sealed partial class PartitionLog
 {
     public int ApplyRetention(long nowMs) => ApplyRetention(nowMs, long.MaxValue);
@@ -15,15 +16,17 @@ public sealed partial class PartitionLog
             var segments = _segments;
             long total = 0;
             foreach (var segment in segments) total += segment.Size;
+            long logStart = LogStartOffset;
 
             int deletable = 0;
             foreach (var segment in segments)
             {
                 if (segment.Size == 0) break; // only the active segment can be empty
                 if (segment.NextOffset > maxOffsetExclusive) break; // holds offsets the caller must keep
+                bool belowStart = segment.NextOffset <= logStart; // every record in it was deleted (DeleteRecords)
                 bool expired = options.RetentionMs >= 0 && LargestTimestamp(segment) < nowMs - options.RetentionMs;
                 bool overSize = options.RetentionBytes >= 0 && total - segment.Size >= options.RetentionBytes;
-                if (!expired && !overSize) break;
+                if (!belowStart && !expired && !overSize) break;
                 total -= segment.Size;
                 deletable++;
             }
@@ -38,7 +41,8 @@ public sealed partial class PartitionLog
             }
             Volatile.Write(ref _segments, segments[deletable..]);
             DeleteSegments(segments.AsSpan(0, deletable));
-            Logger.Info($"{Partition}: retention deleted {deletable} segment(s); log start offset now {LogStartOffset}");
+            Logger.Info($"{Partition}: retention deleted {deletable} segment(s); log start offset now {LogStartOffset}" +
+                        (LogStartOffset > StoredStartOffset ? $" (stored from {StoredStartOffset})" : ""));
             return deletable;
         }
     }
@@ -98,6 +102,7 @@ public sealed partial class PartitionLog
         {
             ThrowIfDisposed();
             var segments = _segments;
+            ResetLogStartFloor(newStartOffset);
             // Newest first: a crash part-way leaves a shorter log without gaps (or an empty directory, which opens
             // as an empty log); the replica's Raft layer then re-installs the snapshot.
             DeleteSegments(segments, newestFirst: true);

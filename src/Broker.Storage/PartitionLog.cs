@@ -35,7 +35,8 @@ public sealed partial class PartitionLog : IPartitionLog
     public string Directory { get; }
     public TopicPartition Partition { get; }
     public LogOptions Options => Volatile.Read(ref _options);
-    public long LogStartOffset => Volatile.Read(ref _segments)[0].BaseOffset;
+    public long LogStartOffset => EffectiveStart(Volatile.Read(ref _segments), Volatile.Read(ref _logEndOffset));
+    public long StoredStartOffset => Volatile.Read(ref _segments)[0].BaseOffset;
     public long LogEndOffset => Volatile.Read(ref _logEndOffset);
 
     public long SizeInBytes

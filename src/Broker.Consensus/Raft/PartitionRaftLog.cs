@@ -16,7 +16,9 @@ namespace Broker.Consensus.Raft;
 /// rebuilt by a header scan of the log on open; the term of the offset just before the log start, which no batch
 /// carries any more, comes from an optional <see cref="EpochCheckpointFile"/>). Retention is applied to the partition
 /// log by its owner (bounded by the high watermark), which then tells Raft where the log starts;
-/// <see cref="CompactPrefix"/> only moves the Raft view of the log start and never deletes data.
+/// <see cref="CompactPrefix"/> only moves the Raft view of the log start and never deletes data. The Raft log starts
+/// at the oldest stored batch (<see cref="IPartitionLog.StoredStartOffset"/>): Kafka's log start offset, which
+/// DeleteRecords moves inside the stored data, only hides records from clients and is replicated by the driver.
 /// Not thread-safe: used by one <see cref="RaftReplicatedLog"/> under its executor.
 /// </summary>
 public sealed class PartitionRaftLog : IRaftLog
@@ -60,7 +62,7 @@ public sealed class PartitionRaftLog : IRaftLog
     /// <summary>When set, the next appended entry gets broker time as its timestamps (LogAppendTime); one-shot.</summary>
     internal long? NextAppendTimeMs { get; set; }
 
-    public long StartOffset => Math.Max(_log.LogStartOffset, Math.Min(_compactedTo + 1, _log.LogEndOffset));
+    public long StartOffset => Math.Max(_log.StoredStartOffset, Math.Min(_compactedTo + 1, _log.LogEndOffset));
     public long LogEndOffset => _log.LogEndOffset;
     public long BaseTerm => TermAt(StartOffset - 1);
 
@@ -85,10 +87,10 @@ public sealed class PartitionRaftLog : IRaftLog
     public long EntryStart(long offset)
     {
         if (offset >= _cachedBatchFirst && offset <= _cachedBatchLast) return _cachedBatchFirst;
-        using LogReadResult read = _log.Read(offset, 1, long.MaxValue, minOneBatch: true);
+        using LogReadResult read = _log.ReadStored(offset, 1, long.MaxValue, minOneBatch: true);
         if (read.OutOfRange || !RecordBatchHeader.TryRead(read.Records.Span, out var header) || header.LastOffset < offset)
             throw new ArgumentOutOfRangeException(nameof(offset),
-                $"{_log.Partition}: offset {offset} not in log [{_log.LogStartOffset}, {_log.LogEndOffset})");
+                $"{_log.Partition}: offset {offset} not in log [{_log.StoredStartOffset}, {_log.LogEndOffset})");
         _cachedBatchFirst = header.BaseOffset;
         _cachedBatchLast = header.LastOffset;
         return header.BaseOffset;
@@ -135,11 +137,11 @@ public sealed class PartitionRaftLog : IRaftLog
         while (added < maxEntries && position < _log.LogEndOffset && budget > 0)
         {
             byte[] copy;
-            using (LogReadResult read = _log.Read(position, budget, long.MaxValue, minOneBatch: added == 0))
+            using (LogReadResult read = _log.ReadStored(position, budget, long.MaxValue, minOneBatch: added == 0))
             {
                 if (read.OutOfRange)
                 {
-                    if (added == 0 && position < _log.LogStartOffset) return 0; // removed by retention
+                    if (added == 0 && position < _log.StoredStartOffset) return 0; // removed by retention
                     throw new ArgumentOutOfRangeException(nameof(fromOffset), $"{_log.Partition}: offset {position} out of range");
                 }
                 if (read.Records.IsEmpty) break;
@@ -237,7 +239,7 @@ public sealed class PartitionRaftLog : IRaftLog
     /// <summary>On open: the term of the offset before the log start, from the checkpoint.</summary>
     private void LoadBaseTerm()
     {
-        long start = _log.LogStartOffset;
+        long start = _log.StoredStartOffset;
         if (start == 0) return;
         List<(long Start, long Term)> pairs = [];
         if (_checkpoint is not null)
@@ -264,7 +266,39 @@ public sealed class PartitionRaftLog : IRaftLog
             Logger.Warn($"{_log.Partition}: the term of offset {start - 1} (before the log start) is unknown; assuming 0");
     }
 
-    /// <summary>A control batch with one LEADER_CHANGE record (key version:int16=0, type:int16=2; empty value).</summary>
+    /// <summary>
+    /// Kafka's OffsetsForLeaderEpoch over this log (LeaderEpochFileCache.endOffsetFor): the epochs are the one holding
+    /// <paramref name="logStartOffset"/> (for an empty log, the one of the offset before it), every later epoch that
+    /// starts a batch, and <paramref name="currentEpoch"/> at the log end when no batch carries it yet (a leader that
+    /// wrote nothing in its term). Answers the largest epoch at or below <paramref name="requestedEpoch"/> with the
+    /// start offset of the next epoch, or the log end offset when it is the latest; (-1, -1) when the requested epoch
+    /// is negative, above the latest, or below the first (its records, if any, are gone with the log start).
+    /// </summary>
+    public (int Epoch, long EndOffset) EndOffsetForEpoch(int requestedEpoch, long logStartOffset, long currentEpoch)
+    {
+        const int UndefinedEpoch = -1;
+        const long UndefinedOffset = -1;
+        if (requestedEpoch < 0) return (UndefinedEpoch, UndefinedOffset);
+        long end = LogEndOffset;
+        long start = Math.Min(logStartOffset, end);
+        long last = -1, floor = -1, nextStart = -1;
+        void Visit(long epochStart, long epoch)
+        {
+            if (epoch <= last) return;
+            last = epoch;
+            if (epoch <= requestedEpoch) floor = epoch;
+            else if (nextStart < 0) nextStart = epochStart;
+        }
+        if (start < end) Visit(start, TermAt(start));
+        else if (start > 0) Visit(start, TermAt(start - 1));
+        foreach ((long epochStart, long epoch) in _epochs)
+            if (epochStart > start) Visit(epochStart, epoch);
+        if (currentEpoch > last) Visit(end, currentEpoch);
+        if (floor < 0) return (UndefinedEpoch, UndefinedOffset);
+        if (nextStart >= 0) return ((int)floor, nextStart);
+        return floor == requestedEpoch ? ((int)floor, end) : (UndefinedEpoch, UndefinedOffset);
+    }
+
     /// <summary>
     /// The leader no-op: a control batch with no records covering one offset. Kafka clients skip control batches
     /// and move past empty batches (as after compaction), so the no-op never reaches applications; it only costs the
@@ -308,10 +342,10 @@ public sealed class PartitionRaftLog : IRaftLog
     private void RebuildEpochCache()
     {
         _epochs.Clear();
-        long position = _log.LogStartOffset;
+        long position = _log.StoredStartOffset;
         while (position < _log.LogEndOffset)
         {
-            using LogReadResult read = _log.Read(position, _maxReadBytes, long.MaxValue, minOneBatch: true);
+            using LogReadResult read = _log.ReadStored(position, _maxReadBytes, long.MaxValue, minOneBatch: true);
             if (read.OutOfRange || read.Records.IsEmpty) break;
             var span = read.Records.Span;
             int pos = 0;

@@ -129,14 +129,15 @@ public sealed partial class RaftReplicatedLog
     }
 
     /// <summary>
-    /// Tells Raft that the log now starts at the partition log's start offset (a snapshot with an empty payload ends
-    /// right before it), so lagging replicas get a snapshot install. Also catches retention applied to the partition
-    /// log directly (checked on every tick); that path cannot bound retention by the high watermark, so the log
-    /// start is only adopted once it is committed.
+    /// Tells Raft that the log now starts at the partition log's oldest stored offset (a snapshot with an empty
+    /// payload ends right before it), so lagging replicas get a snapshot install. Also catches retention applied to
+    /// the partition log directly (checked on every tick); that path cannot bound retention by the high watermark, so
+    /// the new start is only adopted once it is committed. (Kafka's log start offset, which DeleteRecords moves inside
+    /// the stored data, is replicated separately: see RaftReplicatedLog.LogStart.cs.)
     /// </summary>
     private void SyncLogStartLocked()
     {
-        long snapshotEnd = Log.LogStartOffset - 1;
+        long snapshotEnd = Log.StoredStartOffset - 1;
         if (snapshotEnd < 0 || snapshotEnd <= (_node.Snapshot?.LastOffset ?? -1) || snapshotEnd > _node.AppliedOffset) return;
         try
         {

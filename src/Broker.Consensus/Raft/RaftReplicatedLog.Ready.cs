@@ -28,8 +28,13 @@ public sealed partial class RaftReplicatedLog
                 if (ready.HardState is { } hs) PersistHardStateLocked(hs);
                 if (ready.Snapshot is { } snap)
                     Logger.Info($"{Partition}: node {_node.Id} installed the leader's snapshot; log now starts at {snap.LastOffset + 1}");
-                // 2. Messages (the transport never blocks).
-                foreach (RaftMessage m in ready.Messages) _transport.Send(Log.Partition, m);
+                // 2. Messages (the transport never blocks), carrying this replica's log start offset.
+                long logStart = ready.Messages.Count > 0 ? Log.LogStartOffset : -1;
+                foreach (RaftMessage m in ready.Messages)
+                {
+                    StampLogStart(m, logStart);
+                    _transport.Send(Log.Partition, m);
+                }
                 // 3. Committed entries are already in the partition log; the commit offset is the high watermark.
             }
         }
@@ -54,6 +59,7 @@ public sealed partial class RaftReplicatedLog
         RefreshInSyncCountLocked();
         if (_waiters.Count > 0 && (!_node.IsLeader || _node.Term != _waitersTerm))
             FailWaitersLocked(ErrorCode.NotLeaderOrFollower); // uncommitted entries of that term may be truncated
+        if (_logStartWaiters.Count > 0) CompleteLogStartWaitersLocked();
 
         long hw = _node.CommitOffset + 1;
         if (hw <= _highWatermark) return false;
@@ -96,6 +102,7 @@ public sealed partial class RaftReplicatedLog
     private void FailWaitersLocked(ErrorCode error)
     {
         while (_waiters.TryDequeue(out var waiter, out _)) waiter.TrySetResult(error);
+        FailLogStartWaitersLocked(error);
     }
 
     public ValueTask<ErrorCode> WaitForCommitAsync(long offset, TimeSpan timeout, CancellationToken cancellationToken = default)

@@ -61,9 +61,9 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
         HardState hardState = _hardStateStore.Load();
         _savedHardState = hardState;
         var random = new Random(options.RandomSeed ?? Random.Shared.Next());
-        // Data below the log start was removed by retention (or replaced by an installed snapshot): the leader must
-        // know a snapshot ends right before it, to bring lagging replicas up by a snapshot install.
-        long start = log.LogStartOffset;
+        // Data below the stored start was removed by retention (or replaced by an installed snapshot): the leader
+        // must know a snapshot ends right before it, to bring lagging replicas up by a snapshot install.
+        long start = log.StoredStartOffset;
         RaftSnapshot? snapshot = start > 0 ? new RaftSnapshot(start - 1, _raftLog.TermAt(start - 1), ReadOnlyMemory<byte>.Empty) : null;
         _node = new RaftNode(options.ToRaftConfig(), _raftLog, hardState, snapshot, random);
         if (_node.ClampedCommitFrom >= 0)
@@ -210,7 +210,11 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
                 if (!_disposed && _failure is null)
                 {
                     int n = 0;
-                    while (n++ < MaxMessagesPerTurn && _inbox.TryDequeue(out RaftMessage? m)) StepSafely(m);
+                    while (n++ < MaxMessagesPerTurn && _inbox.TryDequeue(out RaftMessage? m))
+                    {
+                        StepSafely(m);
+                        ObserveLogStartLocked(m);
+                    }
                     advanced = DrainLocked();
                 }
                 else _inbox.Clear();

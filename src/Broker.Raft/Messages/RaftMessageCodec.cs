@@ -9,6 +9,7 @@ public sealed class RaftCodecException(string message) : FormatException(message
 /// Compact big-endian binary encoding of <see cref="RaftMessage"/>s for a transport:
 /// type:u8 from:i32 to:i32 term:i64, then the fields of the type in declaration order
 /// (bool = u8, entry = term:i64 first:i64 count:i32 len:i32 bytes, snapshot = last:i64 term:i64 len:i32 bytes).
+/// The driver's logStartOffset:i64 follows AppendRequest's commit (before the entries) and ends AppendResponse.
 /// </summary>
 public static class RaftMessageCodec
 {
@@ -19,8 +20,8 @@ public static class RaftMessageCodec
     {
         VoteRequest => 1 + 8 + 8 + 1,
         VoteResponse => 1 + 1,
-        AppendRequest a => 8 + 8 + 8 + 4 + EntriesSize(a.Entries),
-        AppendResponse => 1 + 8 + 8 + 8 + 8,
+        AppendRequest a => 8 + 8 + 8 + 4 + EntriesSize(a.Entries) + 8,
+        AppendResponse => 1 + 8 + 8 + 8 + 8 + 8,
         SnapshotRequest s => 8 + 8 + 8 + 4 + s.Snapshot.Payload.Length,
         SnapshotResponse => 8,
         TimeoutNow => 0,
@@ -56,7 +57,7 @@ public static class RaftMessageCodec
             case VoteRequest v: w.Bool(v.PreVote); w.I64(v.LastOffset); w.I64(v.LastTerm); w.Bool(v.Transfer); break;
             case VoteResponse v: w.Bool(v.PreVote); w.Bool(v.Granted); break;
             case AppendRequest a:
-                w.I64(a.PrevOffset); w.I64(a.PrevTerm); w.I64(a.Commit); w.I32(a.Entries.Length);
+                w.I64(a.PrevOffset); w.I64(a.PrevTerm); w.I64(a.Commit); w.I64(a.LogStartOffset); w.I32(a.Entries.Length);
                 foreach (RaftEntry e in a.Entries)
                 {
                     w.I64(e.Term); w.I64(e.FirstOffset); w.I32(e.Count); w.Bytes(e.Payload.Span);
@@ -64,6 +65,7 @@ public static class RaftMessageCodec
                 break;
             case AppendResponse r:
                 w.Bool(r.Success); w.I64(r.MatchOffset); w.I64(r.RejectedPrev); w.I64(r.HintOffset); w.I64(r.HintTerm);
+                w.I64(r.LogStartOffset);
                 break;
             case SnapshotRequest s:
                 w.I64(s.Commit); w.I64(s.Snapshot.LastOffset); w.I64(s.Snapshot.LastTerm); w.Bytes(s.Snapshot.Payload.Span);
@@ -87,7 +89,10 @@ public static class RaftMessageCodec
             RaftMessageType.VoteRequest => new VoteRequest(from, to, term, r.Bool(), r.I64(), r.I64(), r.Bool()),
             RaftMessageType.VoteResponse => new VoteResponse(from, to, term, r.Bool(), r.Bool()),
             RaftMessageType.AppendRequest => ReadAppend(ref r, from, to, term),
-            RaftMessageType.AppendResponse => new AppendResponse(from, to, term, r.Bool(), r.I64(), r.I64(), r.I64(), r.I64()),
+            RaftMessageType.AppendResponse => new AppendResponse(from, to, term, r.Bool(), r.I64(), r.I64(), r.I64(), r.I64())
+            {
+                LogStartOffset = r.I64(),
+            },
             RaftMessageType.SnapshotRequest => new SnapshotRequest(from, to, term, r.I64(), new RaftSnapshot(r.I64(), r.I64(), r.Bytes())),
             RaftMessageType.SnapshotResponse => new SnapshotResponse(from, to, term, r.I64()),
             RaftMessageType.TimeoutNow => new TimeoutNow(from, to, term),
@@ -99,7 +104,7 @@ public static class RaftMessageCodec
 
     private static AppendRequest ReadAppend(ref Reader r, int from, int to, long term)
     {
-        long prevOffset = r.I64(), prevTerm = r.I64(), commit = r.I64();
+        long prevOffset = r.I64(), prevTerm = r.I64(), commit = r.I64(), logStart = r.I64();
         int count = r.I32();
         if (count < 0 || count > r.Remaining / EntryHeaderSize)
             throw new RaftCodecException($"invalid entry count {count}");
@@ -114,7 +119,7 @@ public static class RaftMessageCodec
             entries[i] = new RaftEntry(eTerm, first, n, r.Bytes());
             expected = first + n;
         }
-        return new AppendRequest(from, to, term, prevOffset, prevTerm, commit, entries);
+        return new AppendRequest(from, to, term, prevOffset, prevTerm, commit, entries) { LogStartOffset = logStart };
     }
 
     private ref struct Writer(Span<byte> buffer)

@@ -36,6 +36,13 @@ public sealed record AppendRequest(int From, int To, long Term, long PrevOffset,
     : RaftMessage(From, To, Term)
 {
     public override RaftMessageType Type => RaftMessageType.AppendRequest;
+
+    /// <summary>
+    /// The sender's application log start offset (Kafka's, moved by DeleteRecords), -1 when not known. The Raft core
+    /// neither sets nor reads it: the driver stamps it before sending and interprets it on receipt (as Kafka followers
+    /// learn the leader's log start offset from fetch responses).
+    /// </summary>
+    public long LogStartOffset { get; set; } = -1;
 }
 
 /// <summary>Answer to AppendEntries. On success <see cref="MatchOffset"/> is the last offset now known to match the
@@ -45,6 +52,10 @@ public sealed record AppendResponse(int From, int To, long Term, bool Success, l
     long HintOffset, long HintTerm) : RaftMessage(From, To, Term)
 {
     public override RaftMessageType Type => RaftMessageType.AppendResponse;
+
+    /// <summary>The responder's application log start offset, -1 when not known; stamped and read by the driver only
+    /// (see <see cref="AppendRequest.LogStartOffset"/>).</summary>
+    public long LogStartOffset { get; set; } = -1;
 }
 
 public sealed record SnapshotRequest(int From, int To, long Term, long Commit, RaftSnapshot Snapshot) : RaftMessage(From, To, Term)

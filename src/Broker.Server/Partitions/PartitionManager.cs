@@ -23,8 +23,8 @@ public sealed class PartitionManager : IDisposable
     private static readonly Logger Logger = Log.For("partitions");
 
     private readonly LogManager _logs;
-    private readonly Func<TopicImage, LogOptions> _logOptions;
-    private readonly Func<TopicImage, TopicSettings> _settings;
+    private Func<TopicImage, LogOptions> _logOptions;
+    private Func<TopicImage, TopicSettings> _settings;
     private readonly Func<IPartitionLog, PartitionImage, IReplicatedLog> _replicaFactory;
     private readonly ConcurrentDictionary<TopicPartition, PartitionState> _states = new();
     private readonly object _applyLock = new();
@@ -101,6 +101,23 @@ public sealed class PartitionManager : IDisposable
             }
             foreach (var entry in _states)
                 if (!wanted.Contains(entry.Key)) RemoveAndDelete(entry.Key, entry.Value);
+        }
+    }
+
+    /// <summary>
+    /// Replaces how topics' storage options and settings are resolved (e.g. with dynamic broker configs layered over
+    /// server.properties; the resolvers may read <see cref="Image"/>, which is set before they are called) and
+    /// re-applies the current image, so the open logs get the new options at once. Later images use them too.
+    /// </summary>
+    public void SetOptionResolvers(Func<TopicImage, LogOptions> logOptions, Func<TopicImage, TopicSettings> settings)
+    {
+        ArgumentNullException.ThrowIfNull(logOptions);
+        ArgumentNullException.ThrowIfNull(settings);
+        lock (_applyLock)
+        {
+            _logOptions = logOptions;
+            _settings = settings;
+            if (_image is { } image && !_disposed) ApplyImage(image);
         }
     }
 
