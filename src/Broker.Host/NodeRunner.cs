@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Broker.Config;
 using Broker.Core.Diagnostics;
+using Broker.Host.Http;
 
 namespace Broker.Host;
 
 /// <summary>
-/// Runs one node until SIGTERM/SIGINT: starts it, reports start-up time, then shuts it down cleanly (stop
-/// accepting, drain, flush and close files) within a bounded time. Exit codes: 0 clean stop, 1 start-up failure.
+/// Runs one node until SIGTERM/SIGINT: starts it, then its HTTP servers (Admin API, HTTP proxy), reports start-up
+/// time, then shuts down cleanly within a bounded time: HTTP servers first, then the node (stop accepting, drain,
+/// flush and close files). Exit codes: 0 clean stop, 1 start-up failure (including an HTTP port that cannot be bound).
 /// </summary>
 public static class NodeRunner
 {
@@ -43,6 +45,20 @@ public static class NodeRunner
             Logger.Error("start-up failed", ex);
             return 1;
         }
+        NodeHttpServers http;
+        try
+        {
+            http = await NodeHttpServers.StartAsync(node, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            bool interrupted = ex is OperationCanceledException && stop.IsCancellationRequested;
+            if (interrupted) Logger.Info("start-up interrupted by a signal");
+            else if (ex is StartupException) Logger.Error($"start-up failed: {ex.Message}");
+            else Logger.Error("start-up failed", ex);
+            await DisposeQuietlyAsync(node).ConfigureAwait(false);
+            return interrupted ? 0 : 1;
+        }
         Logger.Info($"node {config.NodeId} started in {started.ElapsedMilliseconds} ms ({RuntimeInformation.RuntimeIdentifier}, pid {Environment.ProcessId})");
 
         try
@@ -53,6 +69,7 @@ public static class NodeRunner
 
         Logger.Info("shutting down");
         var stopping = Stopwatch.StartNew();
+        await http.DisposeAsync().ConfigureAwait(false); // HTTP first: no requests into a node that is stopping
         try
         {
             await node.ControlledShutdownAsync(ControlledShutdownBudget).ConfigureAwait(false);
@@ -70,6 +87,20 @@ public static class NodeRunner
         await shutdown.ConfigureAwait(false);
         Logger.Info($"stopped cleanly in {stopping.ElapsedMilliseconds} ms");
         return 0;
+    }
+
+    private static async Task DisposeQuietlyAsync(BrokerNode node)
+    {
+        var shutdown = node.DisposeAsync().AsTask();
+        try
+        {
+            if (await Task.WhenAny(shutdown, Task.Delay(ShutdownBudget)).ConfigureAwait(false) == shutdown) await shutdown.ConfigureAwait(false);
+            else Logger.Error($"shutdown did not finish within {ShutdownBudget.TotalSeconds:0} s; exiting anyway");
+        }
+        catch (Exception ex)
+        {
+            Logger.Error("shutdown after a failed start-up failed", ex);
+        }
     }
 }
 
