@@ -45,13 +45,15 @@ public sealed class MetricsConcurrencyTests : IDisposable
                     var count = parsed.Find("app_op_seconds_count", ("api", api)).SingleOrDefault();
                     Assert.Equal(inf?.Value, count?.Value);
                 }
-                scrapes++;
+                Interlocked.Increment(ref scrapes);
             }
         });
         var writers = Enumerable.Range(0, Threads).Select(t => Task.Run(() =>
         {
             for (int i = 0; i < PerThread; i++)
             {
+                // Half-way, wait for a scrape to complete so at least one runs while the writers are still writing.
+                if (i == PerThread / 2) SpinWait.SpinUntil(() => Volatile.Read(ref scrapes) > 0, TimeSpan.FromSeconds(10));
                 var tag = tags[(t + i) % tags.Length];
                 counter.Add(1, tag);
                 fractional.Add(0.5, tag);
