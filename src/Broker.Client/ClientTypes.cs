@@ -6,7 +6,7 @@ namespace Broker.Client;
 // CONTRACT (lead): the public shapes of Broker.Client. The client helpers may add members; do not rename or remove.
 
 /// <summary>Settings of a <see cref="KafkaClient"/>.</summary>
-public sealed class KafkaClientOptions
+public sealed record KafkaClientOptions
 {
     /// <summary>Bootstrap servers as host:port, comma-separated.</summary>
     public required string BootstrapServers { get; init; }

@@ -68,13 +68,7 @@ public sealed partial class GroupConsumer : IAsyncDisposable
         var shared = client.Options;
         // JoinGroup waits on the broker up to the rebalance timeout: the request timeout must outlast it.
         var joinWait = options.RebalanceTimeout + TimeSpan.FromSeconds(5);
-        _client = new KafkaClient(new KafkaClientOptions
-        {
-            BootstrapServers = shared.BootstrapServers,
-            ClientId = shared.ClientId,
-            RequestTimeout = shared.RequestTimeout > joinWait ? shared.RequestTimeout : joinWait,
-            RetryBudget = shared.RetryBudget,
-        });
+        _client = new KafkaClient(shared with { RequestTimeout = shared.RequestTimeout > joinWait ? shared.RequestTimeout : joinWait });
     }
 
     public string GroupId => _options.GroupId;

@@ -1,3 +1,4 @@
+using Broker.Core.Records;
 using Broker.Client.Partitioning;
 using Broker.Client.Records;
 using Broker.Compression;

@@ -1,3 +1,4 @@
+using Broker.Core.Records;
 using Broker.Cli.Arguments;
 using Broker.Compression;
 using Xunit;

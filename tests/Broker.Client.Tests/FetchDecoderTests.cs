@@ -5,7 +5,7 @@ using Broker.Core.Hashing;
 using Broker.Core.Model;
 using Broker.Core.Records;
 using Xunit;
-using Codec = Broker.Compression.CompressionCodec;
+using Codec = Broker.Core.Records.CompressionCodec;
 
 namespace Broker.Client.Tests;
 

@@ -1,7 +1,7 @@
 using Broker.Client.Records;
 using Broker.Core.Records;
 using Xunit;
-using Codec = Broker.Compression.CompressionCodec;
+using Codec = Broker.Core.Records.CompressionCodec;
 
 namespace Broker.Client.Tests;
 

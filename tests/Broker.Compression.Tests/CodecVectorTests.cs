@@ -1,3 +1,4 @@
+using Broker.Core.Records;
 using System.Diagnostics;
 using Xunit;
 

@@ -1,3 +1,4 @@
+using Broker.Core.Records;
 using System.Buffers;
 using System.Buffers.Binary;
 using Xunit;

@@ -1,3 +1,4 @@
+using Broker.Core.Records;
 using Broker.Compression.Native;
 using Xunit;
 

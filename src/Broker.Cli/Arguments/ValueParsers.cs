@@ -1,3 +1,4 @@
+using Broker.Core.Records;
 using System.Globalization;
 using System.Text;
 using Broker.Compression;

@@ -5,7 +5,6 @@ using Broker.Client;
 using Broker.Compression;
 using Broker.Core.Model;
 using Broker.Core.Records;
-using CompressionCodec = Broker.Compression.CompressionCodec;
 
 namespace Broker.Cli.Commands;
 

@@ -56,7 +56,7 @@ public static class FetchDecoder
         long fetchOffset, List<ConsumedRecord> output, int maxUncompressedBytes)
     {
         ReadOnlySpan<byte> plain = batch;
-        if (header.Compression != Broker.Core.Records.CompressionCodec.None)
+        if (header.Compression != CompressionCodec.None)
         {
             try
             {

@@ -15,7 +15,7 @@ public static class ProduceBatchEncoder
     /// Throws <see cref="ArgumentException"/> for an empty list and <see cref="KafkaException"/>
     /// (UnsupportedCompressionType) when the codec fails.
     /// </summary>
-    public static byte[] Encode(IReadOnlyList<ProducerRecord> records, Broker.Compression.CompressionCodec compression, long nowMs)
+    public static byte[] Encode(IReadOnlyList<ProducerRecord> records, Broker.Core.Records.CompressionCodec compression, long nowMs)
     {
         ArgumentNullException.ThrowIfNull(records);
         if (records.Count == 0) throw new ArgumentException("a batch needs at least one record", nameof(records));
@@ -51,7 +51,7 @@ public static class ProduceBatchEncoder
         }
 
         byte[] batch = builder.ToArray();
-        if (compression == Broker.Compression.CompressionCodec.None) return batch;
+        if (compression == CompressionCodec.None) return batch;
         try
         {
             return RecordBatchCompression.Compress(batch, compression);

@@ -37,6 +37,21 @@ public sealed class ConfigAlterService
     /// <summary>This node's current metadata image.</summary>
     public MetadataImage Image => _image();
 
+    /// <summary>
+    /// The request path shared by AlterConfigs and IncrementalAlterConfigs: applies <paramref name="changes"/> within
+    /// <paramref name="timeoutMs"/> and writes each outcome into <paramref name="results"/> at its slot (the request
+    /// position); on timeout every slot gets REQUEST_TIMED_OUT.
+    /// </summary>
+    public async Task FillAsync(List<ConfigResourceChange> changes, List<int> slots, AlterConfigsResult?[] results,
+        bool validateOnly, int timeoutMs, CancellationToken connectionClosed)
+    {
+        var outcome = await AdminTimeout.RunAsync(timeoutMs, connectionClosed,
+            ct => AlterAsync(changes, validateOnly, ct)).ConfigureAwait(false);
+        for (int j = 0; j < slots.Count; j++)
+            results[slots[j]] = outcome?[j] ?? new AlterConfigsResult(changes[j].ResourceType, changes[j].ResourceName,
+                ErrorCode.RequestTimedOut, AdminTimeout.Message(timeoutMs));
+    }
+
     public async Task<IReadOnlyList<AlterConfigsResult>> AlterAsync(
         IReadOnlyList<ConfigResourceChange> resources, bool validateOnly, CancellationToken cancellationToken)
     {

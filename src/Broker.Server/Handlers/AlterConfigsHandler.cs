@@ -65,11 +65,7 @@ public sealed class AlterConfigsHandler(ConfigAlterService service) : KafkaHandl
     private async ValueTask<IKafkaMessage?> AlterAsync(RequestContext context, bool validateOnly, List<ConfigResourceChange> changes,
         List<int> slots, AlterConfigsResult?[] results)
     {
-        var outcome = await AdminTimeout.RunAsync(TimeoutMs, context.Connection.Closed,
-            ct => service.AlterAsync(changes, validateOnly, ct)).ConfigureAwait(false);
-        for (int j = 0; j < slots.Count; j++)
-            results[slots[j]] = outcome?[j] ?? new AlterConfigsResult(changes[j].ResourceType, changes[j].ResourceName,
-                ErrorCode.RequestTimedOut, AdminTimeout.Message(TimeoutMs));
+        await service.FillAsync(changes, slots, results, validateOnly, TimeoutMs, context.Connection.Closed).ConfigureAwait(false);
         return Respond(results);
     }
 

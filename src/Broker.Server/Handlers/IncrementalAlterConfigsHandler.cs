@@ -65,11 +65,7 @@ public sealed class IncrementalAlterConfigsHandler(ConfigAlterService service, D
     private async ValueTask<IKafkaMessage?> AlterAsync(RequestContext context, bool validateOnly, List<ConfigResourceChange> changes,
         List<int> slots, AlterConfigsResult?[] results)
     {
-        var outcome = await AdminTimeout.RunAsync(AlterConfigsHandler.TimeoutMs, context.Connection.Closed,
-            ct => service.AlterAsync(changes, validateOnly, ct)).ConfigureAwait(false);
-        for (int j = 0; j < slots.Count; j++)
-            results[slots[j]] = outcome?[j] ?? new AlterConfigsResult(changes[j].ResourceType, changes[j].ResourceName,
-                ErrorCode.RequestTimedOut, AdminTimeout.Message(AlterConfigsHandler.TimeoutMs));
+        await service.FillAsync(changes, slots, results, validateOnly, AlterConfigsHandler.TimeoutMs, context.Connection.Closed).ConfigureAwait(false);
         return Respond(results);
     }
 

@@ -6,7 +6,7 @@ using Broker.Core.Records;
 using Broker.Integration.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
-using Codec = Broker.Compression.CompressionCodec;
+using Codec = Broker.Core.Records.CompressionCodec;
 
 namespace Broker.Integration.Tests.Client;
 

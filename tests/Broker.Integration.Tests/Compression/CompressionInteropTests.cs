@@ -2,7 +2,6 @@ using System.Text;
 using Broker.Compression;
 using Broker.Core.Records;
 using Broker.Integration.Tests.Infrastructure;
-using CompressionCodec = Broker.Compression.CompressionCodec;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -3,7 +3,6 @@ using System.Text;
 using Broker.Compression;
 using Broker.Core.Records;
 using Broker.Integration.Tests.Infrastructure;
-using CompressionCodec = Broker.Compression.CompressionCodec;
 
 namespace Broker.Integration.Tests.Compression;
 
