@@ -70,6 +70,12 @@ public sealed partial class BrokerConfig
     public long LogFlushIntervalMessages { get; private init; }
     /// <summary>null = no time-based flush.</summary>
     public long? LogFlushIntervalMs { get; private init; }
+    /// <summary>log.flush.scheduler.interval.ms: how often the time-based flush is checked.</summary>
+    public long LogFlushSchedulerIntervalMs { get; private init; } = 1000;
+    /// <summary>write.caching.default: false = replicas fsync before a batch counts towards acks=all.</summary>
+    public bool WriteCachingDefault { get; private init; } = true;
+    /// <summary>storage.min.free.bytes: produce is refused below this much free space in a log dir; 0 = off.</summary>
+    public long StorageMinFreeBytes { get; private init; }
     public IReadOnlyList<string> LogCleanupPolicy { get; private init; } = [];
     public bool LogCleanerEnable { get; private init; } = true;
     public long LogCleanerBackoffMs { get; private init; } = 15_000;

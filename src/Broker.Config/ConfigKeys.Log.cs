@@ -83,6 +83,15 @@ public static partial class ConfigKeys
             "Force an fsync after this many messages on one partition. The default leaves flushing to the OS."));
         rows.Add(Long(R, "log.flush.interval.ms", null, 0,
             "Force an fsync when a partition has unflushed data older than this. Not set = no time-based flush."));
+        rows.Add(Long(R, "log.flush.scheduler.interval.ms", "1000", 1,
+            "How often partitions are checked for unflushed data older than log.flush.interval.ms / flush.ms."));
+        rows.Add(Bool(R, "write.caching.default", "true",
+            "true (Kafka's behaviour): acknowledge acks=all once the in-sync replicas hold the batch in memory (page " +
+            "cache), fsync by the flush policy. false (Redpanda's default): every replica fsyncs a batch before it " +
+            "counts towards acks=all. Topics override with write.caching."));
+        rows.Add(Long(R, "storage.min.free.bytes", "134217728", 0,
+            "Free-space floor of each log directory: below it produce requests are refused (KAFKA_STORAGE_ERROR with " +
+            "a message) so data already written stays intact; 0 = no floor."));
         rows.Add(new ConfigKey
         {
             Section = R, Name = "log.cleanup.policy", Type = ConfigType.List, Default = "delete", ValidValues = CleanupPolicies,

@@ -90,6 +90,6 @@ public static partial class ConfigKeys
         "initial.broker.registration.timeout.ms", "metadata.log.segment.bytes",
         "metadata.log.max.record.bytes.between.snapshots", "metadata.log.max.snapshot.interval.ms",
         "metadata.max.retention.bytes", "metadata.max.retention.ms", "transaction.state.log.segment.bytes",
-        "log.flush.scheduler.interval.ms", "log.flush.offset.checkpoint.interval.ms",
+        "log.flush.offset.checkpoint.interval.ms",
     };
 }

@@ -34,6 +34,7 @@ public static class TopicConfigCatalog
         Topic(Long("file.delete.delay.ms", 0, "Delay before deleting the files of a removed segment."), "log.segment.delete.delay.ms"),
         Topic(Long("flush.messages", 1, "Force an fsync after this many messages."), "log.flush.interval.messages"),
         Topic(Long("flush.ms", 0, "Force an fsync when unflushed data is this old."), "log.flush.interval.ms", long.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Topic(new() { Name = "write.caching", Type = ConfigType.Boolean, Section = "", Doc = "false: every replica fsyncs a batch before it counts towards acks=all." }, "write.caching.default"),
         Topic(Int("index.interval.bytes", 0, "Bytes between offset index entries."), "log.index.interval.bytes"),
         Topic(Int("max.message.bytes", 0, "Largest record batch accepted for this topic."), "message.max.bytes"),
         Topic(new() { Name = "message.timestamp.type", Type = ConfigType.String, ValidValues = ConfigKeys.TimestampTypes, Section = "", Doc = "CreateTime or LogAppendTime." }, "log.message.timestamp.type"),

@@ -174,4 +174,12 @@ public sealed record LogOptions
     public long DeleteRetentionMs { get; init; } = 86_400_000;
     /// <summary>min.compaction.lag.ms / log.cleaner.min.compaction.lag.ms: younger segments are not compacted.</summary>
     public long MinCompactionLagMs { get; init; }
+    /// <summary>flush.messages / log.flush.interval.messages: fsync after this many appended records; long.MaxValue = never by count.</summary>
+    public long FlushIntervalMessages { get; init; } = long.MaxValue;
+    /// <summary>flush.ms / log.flush.interval.ms: fsync once unflushed data is this old; long.MaxValue = never by time.</summary>
+    public long FlushIntervalMs { get; init; } = long.MaxValue;
+    /// <summary>write.caching / write.caching.default: false = appends are fsynced before a replica acknowledges them (acks=all waits for it).</summary>
+    public bool WriteCaching { get; init; } = true;
+    /// <summary>compression.type: the codec stored batches must have; null = "producer" (keep what was produced).</summary>
+    public Broker.Core.Records.CompressionCodec? TargetCompression { get; init; }
 }

@@ -13,7 +13,7 @@ public class TopicConfigCatalogTests
             "cleanup.policy", "compression.type", "delete.retention.ms", "file.delete.delay.ms", "flush.messages",
             "flush.ms", "index.interval.bytes", "max.message.bytes", "message.timestamp.type",
             "min.cleanable.dirty.ratio", "min.compaction.lag.ms", "min.insync.replicas", "retention.bytes",
-            "retention.ms", "segment.bytes", "segment.ms", "segment.index.bytes", "message.timestamp.difference.max.ms",
+            "retention.ms", "segment.bytes", "segment.ms", "segment.index.bytes", "message.timestamp.difference.max.ms", "write.caching",
         ];
         Assert.Equal(expected.OrderBy(x => x), TopicConfigCatalog.Keys.OrderBy(x => x));
     }

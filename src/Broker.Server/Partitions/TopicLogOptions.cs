@@ -22,6 +22,12 @@ public sealed record BrokerLogDefaults
     public double MinCleanableRatio { get; init; }
     public long DeleteRetentionMs { get; init; }
     public long MinCompactionLagMs { get; init; }
+    public long FlushIntervalMessages { get; init; } = long.MaxValue;
+    /// <summary>long.MaxValue = no time-based flush.</summary>
+    public long FlushIntervalMs { get; init; } = long.MaxValue;
+    public bool WriteCaching { get; init; } = true;
+    /// <summary>compression.type: producer, uncompressed, gzip, snappy, lz4 or zstd.</summary>
+    public string CompressionType { get; init; } = "producer";
 
     public static BrokerLogDefaults From(BrokerConfig broker) => new()
     {
@@ -36,6 +42,10 @@ public sealed record BrokerLogDefaults
         MinCleanableRatio = broker.LogCleanerMinCleanableRatio,
         DeleteRetentionMs = broker.LogCleanerDeleteRetentionMs,
         MinCompactionLagMs = broker.LogCleanerMinCompactionLagMs,
+        FlushIntervalMessages = broker.LogFlushIntervalMessages,
+        FlushIntervalMs = broker.LogFlushIntervalMs ?? long.MaxValue,
+        WriteCaching = broker.WriteCachingDefault,
+        CompressionType = broker.CompressionType,
     };
 
     /// <summary>
@@ -60,8 +70,23 @@ public sealed record BrokerLogDefaults
                 ? d : fallback.MinCleanableRatio,
             DeleteRetentionMs = Long(value, "log.cleaner.delete.retention.ms", fallback.DeleteRetentionMs),
             MinCompactionLagMs = Long(value, "log.cleaner.min.compaction.lag.ms", fallback.MinCompactionLagMs),
+            FlushIntervalMessages = Long(value, "log.flush.interval.messages", fallback.FlushIntervalMessages),
+            FlushIntervalMs = Long(value, "log.flush.interval.ms", fallback.FlushIntervalMs),
+            WriteCaching = value("write.caching.default") is { } wc && bool.TryParse(wc.Trim(), out bool caching) ? caching : fallback.WriteCaching,
+            CompressionType = value("compression.type")?.Trim() is { Length: > 0 } compression ? compression : fallback.CompressionType,
         };
     }
+
+    /// <summary>The codec compression.type asks for; null for "producer" (and anything unknown).</summary>
+    public static Broker.Core.Records.CompressionCodec? CompressionOf(string compressionType) => compressionType.ToLowerInvariant() switch
+    {
+        "uncompressed" or "none" => Broker.Core.Records.CompressionCodec.None,
+        "gzip" => Broker.Core.Records.CompressionCodec.Gzip,
+        "snappy" => Broker.Core.Records.CompressionCodec.Snappy,
+        "lz4" => Broker.Core.Records.CompressionCodec.Lz4,
+        "zstd" => Broker.Core.Records.CompressionCodec.Zstd,
+        _ => null,
+    };
 
     private static long Long(Func<string, string?> value, string key, long fallback) =>
         value(key) is { } v && long.TryParse(v.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) ? n : fallback;
@@ -91,6 +116,10 @@ public sealed class TopicLogOptions
             MinCleanableDirtyRatio = broker.MinCleanableRatio,
             DeleteRetentionMs = broker.DeleteRetentionMs,
             MinCompactionLagMs = broker.MinCompactionLagMs,
+            FlushIntervalMessages = broker.FlushIntervalMessages,
+            FlushIntervalMs = broker.FlushIntervalMs,
+            WriteCaching = broker.WriteCaching,
+            TargetCompression = BrokerLogDefaults.CompressionOf(broker.CompressionType),
         };
     }
 
@@ -121,6 +150,10 @@ public sealed class TopicLogOptions
             MinCleanableDirtyRatio = Ratio(configs, "min.cleanable.dirty.ratio", Defaults.MinCleanableDirtyRatio),
             DeleteRetentionMs = Long(configs, "delete.retention.ms", Defaults.DeleteRetentionMs),
             MinCompactionLagMs = Long(configs, "min.compaction.lag.ms", Defaults.MinCompactionLagMs),
+            FlushIntervalMessages = Long(configs, "flush.messages", Defaults.FlushIntervalMessages),
+            FlushIntervalMs = Long(configs, "flush.ms", Defaults.FlushIntervalMs),
+            WriteCaching = configs.TryGetValue("write.caching", out var wc) && bool.TryParse(wc, out bool caching) ? caching : Defaults.WriteCaching,
+            TargetCompression = configs.TryGetValue("compression.type", out var ct) ? BrokerLogDefaults.CompressionOf(ct) : Defaults.TargetCompression,
         };
     }
 
