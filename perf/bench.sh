@@ -4,7 +4,9 @@
 # 100 B records, acks=1 and acks=-1) against a broker started here on free ports with a temporary data dir.
 # Writes perf/results/<date>.md (LoadGen JSON per run next to it as <date>-<run>.json). See perf/README.md.
 #
-# Usage: perf/bench.sh [--quick] [--skip-machine] [--skip-broker] [--broker PATH] [--out FILE]
+# Usage: perf/bench.sh [--quick] [--skip-machine] [--skip-broker] [--clients] [--broker PATH] [--out FILE]
+#        --clients also drives the same produce/consume shapes with librdkafka (perf/rdkafka_bench.py, confluent-kafka)
+#        and kcat, to cross-check the load generator's figures against real clients (a second table).
 # Env:   BENCH_DURATION (s, default 8), BENCH_WARMUP (s, default 2), BENCH_PARTITIONS (default 2),
 #        BENCH_E2E_RATE_1K / BENCH_E2E_RATE_100 (records/s of the moderate-load runs, default 10000 / 20000),
 #        BENCH_DATA_DIR (parent of the temporary data dir, default /tmp).
@@ -18,15 +20,16 @@ WARM=${BENCH_WARMUP:-2}
 PARTS=${BENCH_PARTITIONS:-2}
 RATE_1K=${BENCH_E2E_RATE_1K:-10000}
 RATE_100=${BENCH_E2E_RATE_100:-20000}
-SKIP_MACHINE=0 SKIP_BROKER=0 BROKER_BIN=""
+SKIP_MACHINE=0 SKIP_BROKER=0 CLIENTS=0 BROKER_BIN=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) DUR=3; WARM=1 ;;
     --skip-machine) SKIP_MACHINE=1 ;;
     --skip-broker) SKIP_BROKER=1 ;;
+    --clients) CLIENTS=1 ;;
     --broker) BROKER_BIN=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -162,6 +165,61 @@ run_loadgen() { # run_loadgen NAME SCENARIO [args...]: writes $JSON_PREFIX-NAME.
   [ -s "$json" ]
 }
 
+CROSS_ROWS=()
+cross_row() { # cross_row SCENARIO CLIENT MB/s RECORDS/s P50 P99 P999 ERRORS
+  CROSS_ROWS+=("| $1 | $2 | $(fmt "$3") | $(fmt "$4" 0) | $(fmt "$5" 2) | $(fmt "$6" 2) | $(fmt "$7" 2) | $8 |")
+}
+cross_from_loadgen() { # cross_from_loadgen SCENARIO JSON SIDE HIST
+  [ -s "$2" ] || return 0
+  cross_row "$1" "loadgen" "$(jq -r ".$3.mbPerSec" "$2")" "$(jq -r ".$3.recordsPerSec" "$2")" \
+    "$(jq -r ".$4.p50 // empty" "$2")" "$(jq -r ".$4.p99 // empty" "$2")" "$(jq -r ".$4.p999 // empty" "$2")" "$(jq -r '.errorCount' "$2")"
+}
+run_rdkafka() { # run_rdkafka NAME ARGS...: one JSON line in $RAW/NAME.json
+  local name=$1; shift
+  log "librdkafka $name: $*"
+  timeout $((${WARM%.*} + ${DUR%.*} + 90)) /usr/bin/python3 "$ROOT/perf/rdkafka_bench.py" "$@" --bootstrap "127.0.0.1:$PORT" \
+      --json "$RAW/$name.json" > /dev/null 2> "$RAW/$name.err" || log "librdkafka $name: $(tail -n 1 "$RAW/$name.err")"
+}
+run_client_crosscheck() {
+  /usr/bin/python3 -c 'import confluent_kafka' 2>/dev/null || need python3-confluent-kafka || true
+  need kcat
+  local j="$RAW/rdk-produce.json"
+  cross_from_loadgen "produce 1 KiB acks=1 (send→ack)" "$JSON_PREFIX-produce-1024b-acks1.json" produce produceLatencyMs
+  run_rdkafka rdk-produce produce --topic cross-rdk --partitions "$PARTS" --record-size 1024 --acks 1 --linger-ms 5 \
+      --warmup "$WARM" --duration "$DUR"
+  [ -s "$j" ] && cross_row "produce 1 KiB acks=1 (send→ack)" "librdkafka (confluent-kafka)" "$(jq .mbPerSec "$j")" \
+      "$(jq .recordsPerSec "$j")" "$(jq .produceLatencyMs.p50 "$j")" "$(jq .produceLatencyMs.p99 "$j")" "$(jq .produceLatencyMs.p999 "$j")" "$(jq .errors "$j")"
+  cross_from_loadgen "produce 1 KiB acks=1 @ $RATE_1K/s (intended send→ack)" "$JSON_PREFIX-e2e-1024b-acks1.json" produce produceLatencyMs
+  j="$RAW/rdk-rate.json"
+  run_rdkafka rdk-rate produce --topic cross-rdk-rate --partitions "$PARTS" --record-size 1024 --acks 1 --linger-ms 0 \
+      --rate "$RATE_1K" --warmup "$WARM" --duration "$DUR"
+  [ -s "$j" ] && cross_row "produce 1 KiB acks=1 @ $RATE_1K/s (intended send→ack)" "librdkafka (confluent-kafka)" "$(jq .mbPerSec "$j")" \
+      "$(jq .recordsPerSec "$j")" "$(jq .produceLatencyMs.p50 "$j")" "$(jq .produceLatencyMs.p99 "$j")" "$(jq .produceLatencyMs.p999 "$j")" "$(jq .errors "$j")"
+  cross_from_loadgen "consume 1 KiB from earliest" "$JSON_PREFIX-consume-1024b-acks1.json" consume fetchRequestLatencyMs
+  j="$RAW/rdk-consume.json"
+  run_rdkafka rdk-consume consume --topic bench-1024b-acks1 --duration 60
+  [ -s "$j" ] && cross_row "consume 1 KiB from earliest" "librdkafka (confluent-kafka)" "$(jq .mbPerSec "$j")" \
+      "$(jq .recordsPerSec "$j")" "" "" "" "$(jq .errors "$j")"
+  # kcat: throughput only (no per-record latency); 1 KiB lines from a file, then the whole topic read back.
+  local n=$((200000)) lines="$WORK/kcat-lines.txt" t0 t1
+  awk -v n="$n" 'BEGIN { s = sprintf("%1023s", ""); gsub(/ /, "x", s); for (i = 0; i < n; i++) print s }' > "$lines"
+  log "kcat produce: $n × 1 KiB"
+  t0=$(date +%s.%N)
+  if kcat -P -b "127.0.0.1:$PORT" -t cross-kcat -X linger.ms=5 -X acks=1 -l "$lines" 2> "$RAW/kcat-produce.err"; then
+    t1=$(date +%s.%N)
+    cross_row "produce 1 KiB acks=1 ($n records, whole run)" "kcat" "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { print n * 1023 / (b - a) / 1e6 }')" \
+      "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { print n / (b - a) }')" "" "" "" 0
+  fi
+  log "kcat consume: cross-kcat from the beginning"
+  t0=$(date +%s.%N)
+  local got
+  got=$(kcat -C -b "127.0.0.1:$PORT" -t cross-kcat -o beginning -e -q -f '%S\n' 2> "$RAW/kcat-consume.err" | wc -l)
+  t1=$(date +%s.%N)
+  cross_row "consume 1 KiB ($got records, whole run incl. start-up)" "kcat" "$(awk -v n="$got" -v a="$t0" -v b="$t1" 'BEGIN { print n * 1023 / (b - a) / 1e6 }')" \
+    "$(awk -v n="$got" -v a="$t0" -v b="$t1" 'BEGIN { print n / (b - a) }')" "" "" "" "$([ "$got" = "$n" ] && echo 0 || echo "got $got of $n")"
+  rm -f "$lines"
+}
+
 if [ "$SKIP_BROKER" = 0 ]; then
   command -v dotnet >/dev/null || { echo "bench: dotnet SDK not found" >&2; exit 1; }
   if [ -z "$BROKER_BIN" ]; then
@@ -199,6 +257,7 @@ if [ "$SKIP_BROKER" = 0 ]; then
       fi
     done
   done
+  [ "$CLIENTS" = 1 ] && run_client_crosscheck
   stop_broker
 fi
 
@@ -234,6 +293,18 @@ fi
       echo
     fi
     echo "LoadGen JSON per run: \`$(basename "$JSON_PREFIX")-<run>.json\` next to this file (not committed)."
+    if [ "${#CROSS_ROWS[@]}" -gt 0 ]; then
+      echo
+      echo "## Cross-check with real clients"
+      echo
+      echo "The same shapes driven by librdkafka 2.0.2 (perf/rdkafka_bench.py through confluent-kafka: one producer,"
+      echo "linger 5 ms unlimited / 0 ms at a rate; latency from the send time to the delivery report, seen at the next"
+      echo "poll) and by kcat (wall time of the whole command). Same broker, same run."
+      echo
+      echo "| scenario | client | MB/s | records/s | p50 ms | p99 ms | p99.9 ms | errors |"
+      echo "|---|---|---:|---:|---:|---:|---:|---|"
+      for r in "${CROSS_ROWS[@]}"; do echo "$r"; done
+    fi
   fi
 } > "$OUT"
 log "wrote $OUT"
