@@ -61,6 +61,8 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
 min.insync.replicas=1
+admin.listeners=
+http.proxy.listeners=
 PROPS
   "$BROKER_BIN" start --config "$dir/server.properties" >"$dir/broker.log" 2>&1 &
   PIDS+=($!)
