@@ -124,6 +124,8 @@ advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$DATA/broker
+admin.listeners=
+http.proxy.listeners=
 EOF
   "$BROKER_BIN" start --config "$WORK/server.properties" > "$WORK/broker.log" 2>&1 &
   BROKER_PID=$!

@@ -4,9 +4,10 @@ namespace Broker.Compression;
 
 /// <summary>
 /// A growable <see cref="IBufferWriter{T}"/> over one <see cref="ArrayPool{T}"/> array: the scratch buffer batches
-/// are (de)compressed into before the exact-size result is copied out. Dispose returns the array.
+/// are (de)compressed into before the exact-size result is copied out (or the array is detached and handed on).
+/// Dispose returns the array. Public: the broker's recompression, timestamp lookup and cleaner use it too.
 /// </summary>
-internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
+public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private byte[] _buffer;
     private int _written;
@@ -34,6 +35,19 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     {
         Ensure(sizeHint);
         return _buffer.AsSpan(_written);
+    }
+
+    /// <summary>Forgets what was written and keeps the array for reuse (one owner reusing a scratch buffer).</summary>
+    public void Reset() => _written = 0;
+
+    /// <summary>Hands the array (and the duty to return it to the pool) to the caller; the writer is empty afterwards.</summary>
+    public byte[] Detach(out int length)
+    {
+        byte[] buffer = _buffer;
+        length = _written;
+        _buffer = Array.Empty<byte>();
+        _written = 0;
+        return buffer;
     }
 
     public void Write(ReadOnlySpan<byte> data)

@@ -7,7 +7,8 @@ namespace Broker.Consensus;
 /// A replica without an election of its own: leadership and epoch are given (by the metadata image, in tests and
 /// embedded use). As leader of epoch <see cref="LeaderEpoch"/> an append is committed as soon as it is in the local
 /// log; otherwise appends are refused with NOT_LEADER_OR_FOLLOWER. Idempotent batches are checked against the log's
-/// producer state under the append lock. Durability comes from the log's flush policy.
+/// producer state under the append lock. Durability comes from the log's flush policy; with write.caching=false an
+/// append is fsynced before the high watermark covers it.
 /// </summary>
 public sealed class LocalReplicatedLog : IReplicatedLog
 {
@@ -38,6 +39,7 @@ public sealed class LocalReplicatedLog : IReplicatedLog
             var check = Log.CheckProducerState(batches);
             if (!check.IsAccepted) return ReplicatedAppendResult.FromProducerCheck(check, logAppendTimeMs);
             info = Log.Append(batches, LeaderEpoch, logAppendTimeMs);
+            if (!Log.Options.WriteCaching) Log.Flush(); // write.caching=false: durable before it counts as committed
             Volatile.Write(ref _highWatermark, Log.LogEndOffset);
         }
         HighWatermarkAdvanced?.Invoke(this);

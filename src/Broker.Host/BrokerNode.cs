@@ -80,6 +80,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
             activeControllerId: () => metadataLog.LeaderId, registerInProcess: false);
 
         if (Config.IsBroker) CreatePartitionManager();
+        ApplyStorageLimits();
         if (Config.IsController) _metadata.ImageChanged += UpdateMetadataLearners;
         await _metadata.StartAsync(cancellationToken).ConfigureAwait(false);
 
@@ -100,6 +101,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
             StartPreferredLeaderRebalance();
             _retention = RunRetentionAsync(TimeSpan.FromMilliseconds(Math.Max(1000, Config.LogRetentionCheckIntervalMs)));
             StartLogCleaner();
+            StartLogFlusher();
         }
         StartMetrics();
     }
@@ -188,6 +190,7 @@ public sealed partial class BrokerNode : IAsyncDisposable
             await listener.StopAsync().ConfigureAwait(false);
         await _retention.ConfigureAwait(false);
         await _cleaner.ConfigureAwait(false);
+        await _flusher.ConfigureAwait(false);
         await _rebalance.ConfigureAwait(false);
         _ticker?.Dispose();
         Try("flush partitions", () => _partitions?.FlushAll());

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Broker.Storage;
 
 namespace Broker.Metadata;
 
@@ -58,24 +59,18 @@ public sealed record MetaProperties(int Version, string ClusterId, int NodeId)
         return new MetaProperties(version, clusterId, nodeId);
     }
 
-    /// <summary>Writes the file atomically: a temporary file, flushed to disk, then renamed over the target.</summary>
+    /// <summary>Writes the file atomically: a temporary file, flushed to disk, renamed over the target, directory fsynced.</summary>
     public void Write(string directory)
     {
         Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, FileName);
-        string temp = path + ".tmp";
         var text = new StringBuilder()
             .Append("#\n#").Append(DateTime.UtcNow.ToString("R", CultureInfo.InvariantCulture)).Append('\n')
             .Append("version=").Append(Version.ToString(CultureInfo.InvariantCulture)).Append('\n')
             .Append("cluster.id=").Append(ClusterId).Append('\n')
             .Append("node.id=").Append(NodeId.ToString(CultureInfo.InvariantCulture)).Append('\n')
             .ToString();
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(Encoding.UTF8.GetBytes(text));
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
+        DurableFile.WriteAtomic(path, Encoding.UTF8.GetBytes(text));
     }
 
     /// <summary>A new cluster id: 16 random bytes as 22 base64url characters, like Kafka's Uuid.randomUuid().</summary>

@@ -23,6 +23,10 @@ internal sealed partial class KafkaConnection
     private readonly PendingResponseQueue _pending;
     private readonly string _remoteText;
     private int _closing;
+    /// <summary>Large file-backed chunks go out with sendfile (send loop only; turned off when unsupported).</summary>
+    private bool _sendFile;
+    private bool _nonBlockingChecked;
+    private SafeSocketHandle? _socketHandle;
 
     public KafkaConnection(long id, Socket socket, IConnectionHandler handler, KafkaListenerOptions options,
         ArrayPool<byte> pool, Logger log)
@@ -33,6 +37,7 @@ internal sealed partial class KafkaConnection
         _pool = pool;
         _log = log;
         _pending = new PendingResponseQueue(options.MaxInFlightRequestsPerConnection);
+        _sendFile = options.SendFile && LinuxSendFile.IsSupported;
         EndPoint? remote = TryGetEndPoint(socket, remoteSide: true);
         _remoteText = remote?.ToString() ?? "unknown";
         Context = new ConnectionContext(id, options.ListenerName, remote, TryGetEndPoint(socket, remoteSide: false))

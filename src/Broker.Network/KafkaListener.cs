@@ -18,7 +18,8 @@
 //                 chunk ≤ 8 KiB  → memcpy into a 32 KiB staging buffer (gathers small chunks of one response and
 //                                  of consecutive ready responses into one send)
 //                 chunk > 8 KiB  → flush staging, Socket.SendAsync(chunk) in place (external memory such as
-//                                  mmapped record batches is never copied)
+//                                  mmapped record batches is never copied); a chunk that is a region of a segment
+//                                  file goes by sendfile(2) instead (KafkaConnection.Send.cs, SendFile option)
 //              ──▶ writer.Dispose() (returns its segments, releases external leases) ──▶ queue.RemoveHead()
 //              Staging is flushed whenever the loop would wait (next response not ready, queue empty).
 //              A null response (acks=0) sends nothing but is still consumed in order.

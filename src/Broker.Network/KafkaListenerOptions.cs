@@ -35,6 +35,13 @@ public sealed record KafkaListenerOptions
     /// <summary>TCP_NODELAY on accepted sockets (Kafka always sets it).</summary>
     public bool NoDelay { get; init; } = true;
 
+    /// <summary>
+    /// Send record bytes that are regions of segment files with sendfile(2) instead of from the mapped pages (Linux,
+    /// plaintext; see KafkaConnection.Send.cs). Off = always send from memory. Default: on, unless the environment
+    /// variable BROKER_SENDFILE is "0" (an escape hatch and the switch perf measurements use).
+    /// </summary>
+    public bool SendFile { get; init; } = Environment.GetEnvironmentVariable("BROKER_SENDFILE") != "0";
+
     /// <summary>socket.listen.backlog.size.</summary>
     public int ListenBacklog { get; init; } = 50;
 

@@ -68,8 +68,10 @@ public interface IPartitionLog : IDisposable
         throw new NotSupportedException($"{GetType().Name} cannot move its log start offset to {newStartOffset}");
 
     /// <summary>
-    /// The offset of the first batch whose max timestamp is at or after <paramref name="timestampMs"/>, with that
-    /// timestamp; null when no batch is that late. (Kafka ListOffsets by timestamp semantics.)
+    /// The offset of the first record at or after <see cref="LogStartOffset"/> whose timestamp is at or after
+    /// <paramref name="timestampMs"/>, with that timestamp; null when no record is that late. Records inside
+    /// compressed batches are found exactly (that one batch is decompressed); a LogAppendTime batch answers its first
+    /// offset with its max timestamp. (Kafka ListOffsets by timestamp semantics.)
     /// </summary>
     (long Offset, long Timestamp)? FindOffsetByTimestamp(long timestampMs);
 
@@ -79,8 +81,17 @@ public interface IPartitionLog : IDisposable
     /// <summary>Removes everything at and after <paramref name="offset"/> (follower truncation, issue 3).</summary>
     void TruncateTo(long offset);
 
-    /// <summary>Makes appended bytes durable (msync/fsync of the active segment and indexes).</summary>
+    /// <summary>Makes appended bytes durable (fsync of the active segment, and of the directory when segment files
+    /// came or went since the last flush). Resets the flush policy's unflushed-record count.</summary>
     void Flush();
+
+    /// <summary>
+    /// The time half of the flush policy (flush.ms / log.flush.interval.ms): fsyncs when the oldest append not yet
+    /// flushed is at least <see cref="LogOptions.FlushIntervalMs"/> old at <paramref name="nowMs"/> (clock time).
+    /// True when it flushed. A scheduler calls it every log.flush.scheduler.interval.ms; logs without a flush policy
+    /// never flush here.
+    /// </summary>
+    bool FlushIfDue(long nowMs) => false;
 
     /// <summary>Deletes whole segments beyond retention.ms / retention.bytes or wholly below
     /// <see cref="LogStartOffset"/> (and forgets producers idle for producer.id.expiration.ms); returns how many

@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace Broker.Storage;
 
 /// <summary>A fixed-size big-endian index entry (see <see cref="OffsetIndex"/> and <see cref="TimeIndex"/>).</summary>
@@ -14,14 +12,16 @@ internal interface IIndexEntry<TSelf> where TSelf : struct, IIndexEntry<TSelf>
 
 /// <summary>
 /// The storage half of a sparse index: entries kept in memory for lookups (one writer, lock-free readers) and
-/// mirrored to an append-only file. Indexes are always rebuildable from the log, so the file needs no fsync
-/// ordering; a full rewrite goes through a temporary file and a rename so a crash never leaves a half-written one.
+/// written to its file as a whole by <see cref="RewriteFile"/> (when a segment is sealed, rebuilt or truncated).
+/// No file handle is held: the active segment's index lives in memory only (it is rebuilt from the log by a scan
+/// whenever that segment is opened), which keeps a partition at one open file at most. Indexes are always
+/// rebuildable from the log; a rewrite goes through a temporary file and a rename so a crash never leaves a
+/// half-written one.
 /// </summary>
 internal sealed class IndexFile<T> : IDisposable where T : struct, IIndexEntry<T>
 {
     private T[] _entries;
     private int _count;
-    private SafeFileHandle? _file;
 
     private IndexFile(string path, T[] entries, int count)
     {
@@ -63,15 +63,7 @@ internal sealed class IndexFile<T> : IDisposable where T : struct, IIndexEntry<T
         return new IndexFile<T>(path, entries, count);
     }
 
-    /// <summary>Opens the file for appends (active segment). Its length is cut to the current entries.</summary>
-    public void OpenForAppend()
-    {
-        if (_file != null) return;
-        _file = File.OpenHandle(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        RandomAccess.SetLength(_file, (long)Count * T.Size);
-    }
-
-    /// <summary>Adds an entry in memory and, when open for appends, at the end of the file.</summary>
+    /// <summary>Adds an entry in memory (the file is written by <see cref="RewriteFile"/>).</summary>
     public void Append(in T entry)
     {
         int count = _count;
@@ -85,28 +77,23 @@ internal sealed class IndexFile<T> : IDisposable where T : struct, IIndexEntry<T
         }
         entries[count] = entry;
         Volatile.Write(ref _count, count + 1);
-        if (_file != null)
-        {
-            Span<byte> buffer = stackalloc byte[T.Size];
-            entry.Write(buffer);
-            RandomAccess.Write(_file, buffer, (long)count * T.Size);
-        }
+    }
+
+    /// <summary>Drops the entries from <paramref name="count"/> on (an append that failed to reach the log).</summary>
+    public void RollbackTo(int count)
+    {
+        if ((uint)count > (uint)_count) throw new ArgumentOutOfRangeException(nameof(count));
+        Volatile.Write(ref _count, count);
     }
 
     /// <summary>Forgets every entry in memory (start of a rebuild); the file is left for <see cref="RewriteFile"/>.</summary>
     public void Reset() => Volatile.Write(ref _count, 0);
 
-    /// <summary>Writes the in-memory entries as the new file (temp + rename), keeping the append handle state.</summary>
-    public void RewriteFile()
-    {
-        bool wasOpen = _file != null;
-        CloseFile();
-        WriteAll();
-        if (wasOpen) OpenForAppend();
-    }
-
-    /// <summary>Writes the current entries to the file atomically (temp file + rename).</summary>
-    private void WriteAll()
+    /// <summary>
+    /// Writes the in-memory entries as the new file atomically (temp file + rename); with <paramref name="durable"/>
+    /// the temporary file is fsynced before the rename (a sealed segment's index).
+    /// </summary>
+    public void RewriteFile(bool durable = false)
     {
         var entries = Snapshot();
         var bytes = new byte[entries.Length * T.Size];
@@ -115,27 +102,13 @@ internal sealed class IndexFile<T> : IDisposable where T : struct, IIndexEntry<T
         using (var handle = File.OpenHandle(tmp, FileMode.Create, FileAccess.Write))
         {
             RandomAccess.Write(handle, bytes, 0);
+            if (durable) RandomAccess.FlushToDisk(handle);
         }
         File.Move(tmp, Path, overwrite: true);
     }
 
-    public void Flush()
-    {
-        if (_file != null) RandomAccess.FlushToDisk(_file);
-    }
+    public void Delete() => File.Delete(Path);
 
-    /// <summary>Stops appending to the file (segment sealed); lookups keep working from memory.</summary>
-    public void CloseFile()
-    {
-        _file?.Dispose();
-        _file = null;
-    }
-
-    public void Delete()
-    {
-        CloseFile();
-        File.Delete(Path);
-    }
-
-    public void Dispose() => CloseFile();
+    /// <summary>Nothing to release (no handle is held); kept so owners can treat the index as a resource.</summary>
+    public void Dispose() { }
 }

@@ -9,7 +9,7 @@ namespace Broker.Storage;
 /// deletion, retention and flush passes, and a clean close. Thread-safe (one lock around the map; the logs
 /// themselves do their own locking).
 /// </summary>
-public sealed class LogManager : IDisposable
+public sealed partial class LogManager : IDisposable
 {
     private const string DeleteSuffix = "-delete";
     /// <summary>Suffix of logs moved aside (kept for an operator, never loaded or deleted automatically).</summary>
@@ -33,13 +33,15 @@ public sealed class LogManager : IDisposable
     public string LogDir { get; }
 
     /// <summary>
-    /// Opens every partition directory found under the data directory. Unparsable names and partitions that fail
-    /// to open are logged and skipped; leftovers of interrupted deletions are removed.
+    /// Opens every partition directory found under the data directory (from several threads: with thousands of
+    /// partitions, start-up is file-system bound). Unparsable names and partitions that fail to open are logged and
+    /// skipped; leftovers of interrupted deletions are removed.
     /// </summary>
     public IReadOnlyList<TopicPartition> LoadAll(Func<TopicPartition, LogOptions> optionsFor)
     {
         ArgumentNullException.ThrowIfNull(optionsFor);
         var loaded = new List<TopicPartition>();
+        var toOpen = new List<(string Dir, TopicPartition Partition, LogOptions Options)>();
         foreach (string dir in Directory.EnumerateDirectories(LogDir))
         {
             string name = Path.GetFileName(dir);
@@ -62,17 +64,36 @@ public sealed class LogManager : IDisposable
             {
                 ThrowIfDisposed();
                 if (_logs.ContainsKey(partition)) continue;
-                try
-                {
-                    _logs[partition] = PartitionLog.Open(dir, partition, optionsFor(partition), _clock);
-                    loaded.Add(partition);
-                }
-                catch (Exception ex)
-                {
-                    Logger.Error($"could not open log {partition} in {dir}", ex);
-                }
+            }
+            try
+            {
+                toOpen.Add((dir, partition, optionsFor(partition)));
+            }
+            catch (Exception ex)
+            {
+                Logger.Error($"could not open log {partition} in {dir}", ex);
             }
         }
+        ParallelIo.ForEach(toOpen, item =>
+        {
+            try
+            {
+                var log = PartitionLog.Open(item.Dir, item.Partition, item.Options, _clock);
+                lock (_lock)
+                {
+                    if (!_disposed && _logs.TryAdd(item.Partition, log))
+                    {
+                        loaded.Add(item.Partition);
+                        return;
+                    }
+                }
+                log.Dispose(); // closed or opened concurrently meanwhile
+            }
+            catch (Exception ex)
+            {
+                Logger.Error($"could not open log {item.Partition} in {item.Dir}", ex);
+            }
+        });
         return loaded;
     }
 
@@ -219,6 +240,7 @@ public sealed class LogManager : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
+            StopIdleSweeper();
             logs = [.. _logs.Values];
             _logs.Clear();
         }

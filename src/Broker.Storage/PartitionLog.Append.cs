@@ -18,6 +18,7 @@ public sealed partial class PartitionLog
             active.Append(batches, firstOffset, leaderEpoch, logAppendTimeMs, options.SegmentBytes, options.IndexIntervalBytes);
             Volatile.Write(ref _logEndOffset, lastOffset + 1);
             ApplyProducerBatches(batches, firstOffset, logAppendTimeMs);
+            NoteAppended(offsetCount, options);
             return new AppendInfo(firstOffset, lastOffset, count, logAppendTimeMs ?? -1);
         }
     }

@@ -66,21 +66,14 @@ public sealed partial class PartitionLog
         }
     }
 
-    /// <summary>Makes <paramref name="offset"/> the persisted floor (temp file, fsync, rename). Under the lock.</summary>
+    /// <summary>Makes <paramref name="offset"/> the persisted floor (temp file, fsync, rename, directory fsync). Under the lock.</summary>
     private void WriteLogStartFile(long offset)
     {
         var data = new byte[LogStartFileSize];
         BinaryPrimitives.WriteUInt32BigEndian(data, LogStartMagic);
         BinaryPrimitives.WriteInt64BigEndian(data.AsSpan(4), offset);
         BinaryPrimitives.WriteUInt32BigEndian(data.AsSpan(12), Crc32C.Compute(data.AsSpan(0, 12)));
-        string path = LogStartPath;
-        string temp = path + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1))
-        {
-            file.Write(data);
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
+        DurableFile.WriteAtomic(LogStartPath, data);
     }
 
     /// <summary>

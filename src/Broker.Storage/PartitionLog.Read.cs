@@ -65,6 +65,7 @@ public sealed partial class PartitionLog
             {
                 stop += header.TotalSize;
             }
+            region.NoteFilePath(segment.LogPath); // lets a plaintext connection sendfile these bytes
             result = new LogReadResult(region.Memory.Slice(first, stop - first), region);
             return true;
         }
@@ -115,26 +116,5 @@ public sealed partial class PartitionLog
             }
             return best;
         }
-    }
-
-    /// <summary>
-    /// Within a batch whose max timestamp reaches <paramref name="timestampMs"/>: for an uncompressed CreateTime
-    /// batch, the first record at or after it and at or after <paramref name="minOffset"/> (walking the records; null
-    /// when only records below minOffset qualify); otherwise the batch's base offset (raised to minOffset), with the
-    /// base timestamp when that already qualifies, else the max timestamp.
-    /// </summary>
-    private static (long Offset, long Timestamp)? FirstRecordAtOrAfter(ReadOnlySpan<byte> batch, in RecordBatchHeader header,
-        long timestampMs, long minOffset)
-    {
-        long first = Math.Max(header.BaseOffset, minOffset);
-        (long, long) fallback = (first, header.BaseTimestamp >= timestampMs ? header.BaseTimestamp : header.MaxTimestamp);
-        if (header.IsLogAppendTime) return (first, header.MaxTimestamp);
-        if (header.Compression != CompressionCodec.None) return fallback;
-        var records = new RecordReader(batch);
-        while (records.TryRead(out var record, out _)) // a malformed record ends the walk
-        {
-            if (record.Offset >= minOffset && record.Timestamp >= timestampMs) return (record.Offset, record.Timestamp);
-        }
-        return minOffset > header.BaseOffset ? null : fallback;
     }
 }

@@ -71,7 +71,7 @@ public sealed partial class PartitionLog : IPartitionLog
         lock (_writeLock)
         {
             ThrowIfDisposed();
-            _segments[^1].Flush();
+            FlushLocked();
         }
     }
 

@@ -20,22 +20,60 @@ internal sealed partial class Segment
     /// Writes whole batches (already checked by the caller) at the end of the segment with consecutive offsets
     /// from <paramref name="firstOffset"/>, stamping base offset and leader epoch, and the LogAppendTime when given
     /// (attribute bit + max timestamp + new CRC). Data goes out with pwrite into the page cache (it survives a kill
-    /// of the process); the new size is published only after every byte is written.
+    /// of the process); the new size is published only after every byte is written. A write that fails (ENOSPC, EIO)
+    /// leaves the segment exactly as it was: size and next offset unpublished, index entries and timestamps rolled
+    /// back, and the file cut back to its last whole batch so no partial batch survives a restart either.
     /// </summary>
     public void Append(ReadOnlySpan<byte> batches, long firstOffset, int leaderEpoch, long? logAppendTimeMs,
         long segmentBytes, int indexInterval)
     {
-        var handle = _writeHandle ?? throw new InvalidOperationException($"{this} is sealed");
+        var handle = EnsureWriter();
         int start = _size;
         long end = (long)start + batches.Length;
         if (end > int.MaxValue) throw new InvalidOperationException($"{this}: append would pass 2 GiB");
-        PrepareWrite(end, segmentBytes);
-
-        long nextOffset = batches.Length <= CoalesceLimit
-            ? AppendCoalesced(handle, batches, start, firstOffset, leaderEpoch, logAppendTimeMs, indexInterval)
-            : AppendInPlace(handle, batches, start, firstOffset, leaderEpoch, logAppendTimeMs, indexInterval);
+        int offsetEntries = OffsetIndex.Count, timeEntries = TimeIndex.Count, bytesSinceIndexEntry = _bytesSinceIndexEntry;
+        long maxTimestamp = MaxTimestamp, offsetOfMaxTimestamp = OffsetOfMaxTimestamp;
+        long nextOffset;
+        try
+        {
+            PrepareWrite(handle, end, segmentBytes);
+            nextOffset = batches.Length <= CoalesceLimit
+                ? AppendCoalesced(handle, batches, start, firstOffset, leaderEpoch, logAppendTimeMs, indexInterval)
+                : AppendInPlace(handle, batches, start, firstOffset, leaderEpoch, logAppendTimeMs, indexInterval);
+        }
+        catch
+        {
+            OffsetIndex.File.RollbackTo(offsetEntries);
+            TimeIndex.File.RollbackTo(timeEntries);
+            _bytesSinceIndexEntry = bytesSinceIndexEntry;
+            MaxTimestamp = maxTimestamp;
+            OffsetOfMaxTimestamp = offsetOfMaxTimestamp;
+            DiscardUnpublished(handle, start);
+            throw;
+        }
+        _unsynced = true;
+        MarkWritten();
         Volatile.Write(ref _size, (int)end);
         Volatile.Write(ref _nextOffset, nextOffset);
+    }
+
+    /// <summary>
+    /// After a failed append: cuts the file back to <paramref name="size"/> (the published data), which also gives
+    /// the blocks of a partly written batch back to a full file system. Readers never look past the published size,
+    /// so the mapping may keep its capacity. If even the cut fails, the bytes stay unpublished and recovery removes
+    /// them (the active segment is re-scanned and cut at its first bad batch when reopened).
+    /// </summary>
+    private void DiscardUnpublished(SafeFileHandle handle, int size)
+    {
+        try
+        {
+            RandomAccess.SetLength(handle, size);
+            _fileLength = size;
+        }
+        catch (IOException)
+        {
+            // unpublished either way
+        }
     }
 
     /// <summary>Small appends: copy into a pooled buffer, stamp there, one pwrite (a syscall costs more than the copy).</summary>
@@ -114,9 +152,8 @@ internal sealed partial class Segment
     }
 
     /// <summary>Makes the file and the readers' mapping at least <paramref name="needed"/> bytes long.</summary>
-    private void PrepareWrite(long needed, long segmentBytes)
+    private void PrepareWrite(SafeFileHandle handle, long needed, long segmentBytes)
     {
-        var handle = _writeHandle!;
         if (needed > _fileLength)
         {
             long ceiling = Math.Max(Math.Min(segmentBytes, int.MaxValue), needed);
@@ -186,16 +223,11 @@ internal sealed partial class Segment
         TimeIndex.File.RewriteFile();
     }
 
-    /// <summary>Turns a sealed segment back into the active one (after a truncation removed later segments).</summary>
-    private void MakeWritable()
-    {
-        if (_writeHandle != null) return;
-        var handle = File.OpenHandle(LogPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        _fileLength = RandomAccess.GetLength(handle);
-        lock (_mapLock) _writeHandle = handle;
-        OffsetIndex.File.OpenForAppend();
-        TimeIndex.File.OpenForAppend();
-    }
+    /// <summary>
+    /// Makes this segment the active one: the last segment of a log being opened, or a sealed segment after a
+    /// truncation removed the later ones. The write handle is opened by the next write.
+    /// </summary>
+    private void MakeWritable() => _writable = true;
 
     /// <summary>
     /// Removes the batch holding <paramref name="offset"/> and everything after it; the segment becomes the active
@@ -205,6 +237,7 @@ internal sealed partial class Segment
     public void TruncateTo(long offset, int indexInterval)
     {
         MakeWritable();
+        var handle = EnsureWriter();
         if (!TryAcquire(out var region)) throw new ObjectDisposedException(ToString());
         if (region == null) return;
         try
@@ -213,7 +246,9 @@ internal sealed partial class Segment
             int cut = BatchScan.FindBatch(region.Span, OffsetIndex.Lookup(offset), size, offset, out _);
             if (cut < 0) return;
             Volatile.Write(ref _size, cut);
-            ZeroRange(cut, size);
+            ZeroRange(handle, cut, size);
+            _unsynced = true;
+            MarkWritten();
             RebuildFrom(region.Span[..cut], verifyCrc: false, indexInterval);
             PersistIndexes();
             if (Size == 0) FirstAppendMs = -1;
@@ -224,9 +259,9 @@ internal sealed partial class Segment
         }
     }
 
-    private void ZeroRange(long from, long to)
+    private static void ZeroRange(SafeFileHandle handle, long from, long to)
     {
         for (long pos = from; pos < to; pos += Zeros.Length)
-            RandomAccess.Write(_writeHandle!, Zeros.AsSpan(0, (int)Math.Min(Zeros.Length, to - pos)), pos);
+            RandomAccess.Write(handle, Zeros.AsSpan(0, (int)Math.Min(Zeros.Length, to - pos)), pos);
     }
 }

@@ -5,8 +5,9 @@ namespace Broker.Storage;
 
 /// <summary>
 /// One log segment: `{base}.log` (batches exactly as on the wire) with its `.index` and `.timeindex`.
-/// The active (last) segment keeps a write handle and grows its file ahead of the data (sparse); sealed segments
-/// are truncated to their data and mapped lazily, read-only, at their exact size.
+/// The active (last) segment opens a write handle with its first append and grows its file ahead of the data
+/// (sparse); the handle (and any mapping) is closed again when idle (Segment.Handles.cs), so a partition holds at
+/// most one open file. Sealed segments are truncated to their data and mapped lazily, read-only, at their exact size.
 /// Concurrency: one writer (the owning <see cref="PartitionLog"/> under its lock); readers take a reference on the
 /// current <see cref="MappedRegion"/> with <see cref="TryAcquire"/> and see only bytes below <see cref="Size"/>,
 /// which is published after the bytes are written.
@@ -70,16 +71,21 @@ internal sealed partial class Segment : IDisposable
         return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out baseOffset) && baseOffset >= 0;
     }
 
-    /// <summary>Creates a new, empty active segment (any leftover files of the same name are replaced).</summary>
+    /// <summary>
+    /// Creates a new, empty active segment (any leftover files of the same name are replaced). The log file exists
+    /// from now on; its write handle is opened by the first append.
+    /// </summary>
     public static Segment CreateActive(string directory, long baseOffset)
     {
         var segment = new Segment(directory, baseOffset,
             new OffsetIndex(IndexFile<OffsetEntry>.CreateEmpty(PathFor(directory, baseOffset, IndexSuffix)), baseOffset),
             new TimeIndex(IndexFile<TimeEntry>.CreateEmpty(PathFor(directory, baseOffset, TimeIndexSuffix)), baseOffset));
-        segment._writeHandle = File.OpenHandle(segment.LogPath, FileMode.Create, FileAccess.ReadWrite,
-            FileShare.ReadWrite | FileShare.Delete);
-        segment.OffsetIndex.File.OpenForAppend();
-        segment.TimeIndex.File.OpenForAppend();
+        using (File.OpenHandle(segment.LogPath, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+        {
+        }
+        segment.OffsetIndex.File.Delete();
+        segment.TimeIndex.File.Delete();
+        segment._writable = true;
         return segment;
     }
 
@@ -89,6 +95,7 @@ internal sealed partial class Segment : IDisposable
     /// </summary>
     public bool TryAcquire(out MappedRegion? region)
     {
+        MarkRead();
         var current = Volatile.Read(ref _region);
         if (current != null && current.TryAddRef())
         {
@@ -135,16 +142,25 @@ internal sealed partial class Segment : IDisposable
 
     /// <summary>
     /// Ends the active phase: adds the final time-index entry, cuts the file to its data, makes it durable and closes
-    /// the write handles. Readers with leases keep their mapping; new readers map the exact size.
+    /// the write handle, then writes both index files (fsynced). Readers with leases keep their mapping; new readers
+    /// map the exact size. A write handle already closed for idleness was cut then; unsynced data is fsynced now.
     /// </summary>
     public void Seal()
     {
-        if (_writeHandle == null) return;
+        if (!_writable) return;
         TimeIndex.MaybeAppend(MaxTimestamp, OffsetOfMaxTimestamp);
-        CloseWriter(flush: true);
+        _writable = false;
+        if (_writeHandle != null) CloseWriter(fsync: true);
+        else if (_unsynced) SyncClosedFile();
+        OffsetIndex.File.RewriteFile(durable: true);
+        TimeIndex.File.RewriteFile(durable: true);
     }
 
-    private void CloseWriter(bool flush)
+    /// <summary>
+    /// Closes the write handle (if open): drops the mapping (it may extend past the data), cuts the file to its data
+    /// and, with <paramref name="fsync"/>, makes it durable. Writer-owned.
+    /// </summary>
+    private void CloseWriter(bool fsync)
     {
         var handle = _writeHandle;
         if (handle == null) return;
@@ -160,28 +176,30 @@ internal sealed partial class Segment : IDisposable
         try
         {
             RandomAccess.SetLength(handle, Size);
-            if (flush)
+            _fileLength = Size;
+            if (fsync)
             {
                 RandomAccess.FlushToDisk(handle);
-                OffsetIndex.File.Flush();
-                TimeIndex.File.Flush();
+                _unsynced = false;
             }
         }
         finally
         {
             handle.Dispose();
-            OffsetIndex.File.CloseFile();
-            TimeIndex.File.CloseFile();
+            Interlocked.Decrement(ref s_openWriters);
         }
     }
 
-    /// <summary>fsync of the log and index files of the active segment.</summary>
+    /// <summary>
+    /// fsync of the active segment's log file (its index is rebuilt from the log when the segment is reopened). A
+    /// write handle closed for idleness was fsynced then if its log's flush policy asked for it.
+    /// </summary>
     public void Flush()
     {
-        if (_writeHandle == null) return;
-        RandomAccess.FlushToDisk(_writeHandle);
-        OffsetIndex.File.Flush();
-        TimeIndex.File.Flush();
+        var handle = _writeHandle;
+        if (handle == null) return;
+        RandomAccess.FlushToDisk(handle);
+        _unsynced = false;
     }
 
     /// <summary>Closes the segment (a clean shutdown): the active file is cut to its data. Leases stay valid.</summary>
@@ -192,7 +210,8 @@ internal sealed partial class Segment : IDisposable
             if (_closed) return;
             _closed = true;
         }
-        CloseWriter(flush: false);
+        _writable = false;
+        CloseWriter(fsync: false);
         ReplaceRegion(null);
         OffsetIndex.Dispose();
         TimeIndex.Dispose();

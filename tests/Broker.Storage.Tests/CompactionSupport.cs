@@ -1,4 +1,5 @@
 using System.Text;
+using Broker.Compression;
 using Broker.Core.Records;
 
 namespace Broker.Storage.Tests;
@@ -25,8 +26,11 @@ internal static class Keyed
         return builder.ToArray();
     }
 
-    /// <summary>The same batch marked as gzip-compressed (storage never decompresses, so the body need not be gzip).</summary>
-    public static byte[] AsCompressed(byte[] batch)
+    /// <summary>The same batch compressed with <paramref name="codec"/> (a real codec stream).</summary>
+    public static byte[] Compressed(byte[] batch, CompressionCodec codec) => RecordBatchCompression.Compress(batch, codec);
+
+    /// <summary>The same batch marked as gzip-compressed without compressing it: a body no codec can decode.</summary>
+    public static byte[] AsUndecodable(byte[] batch)
     {
         var copy = (byte[])batch.Clone();
         copy[RecordBatchHeader.AttributesOffset + 1] |= (byte)CompressionCodec.Gzip;
@@ -34,11 +38,12 @@ internal static class Keyed
         return copy;
     }
 
-    /// <summary>Every record of every uncompressed batch from <paramref name="offset"/>, batches CRC-checked.</summary>
-    public static List<KeyedRecord> ReadRecords(IPartitionLog log, long offset = 0) =>
-        RecordsOf(LogTestBase.ReadAll(log, Math.Max(offset, log.LogStartOffset)));
+    /// <summary>Every record of every batch from <paramref name="offset"/> (compressed ones decompressed), batches
+    /// CRC-checked. <paramref name="skipUndecodable"/>: leave out compressed batches that do not decompress.</summary>
+    public static List<KeyedRecord> ReadRecords(IPartitionLog log, long offset = 0, bool skipUndecodable = false) =>
+        RecordsOf(LogTestBase.ReadAll(log, Math.Max(offset, log.LogStartOffset)), skipUndecodable);
 
-    public static List<KeyedRecord> RecordsOf(byte[] bytes)
+    public static List<KeyedRecord> RecordsOf(byte[] bytes, bool skipUndecodable = false)
     {
         var result = new List<KeyedRecord>();
         int pos = 0;
@@ -46,7 +51,17 @@ internal static class Keyed
         {
             var batch = bytes.AsSpan(pos, header.TotalSize);
             pos += header.TotalSize;
-            if (header.Compression != CompressionCodec.None) continue;
+            if (header.Compression != CompressionCodec.None)
+            {
+                try
+                {
+                    batch = RecordBatchCompression.Decompress(batch);
+                }
+                catch (CompressionException) when (skipUndecodable)
+                {
+                    continue;
+                }
+            }
             var reader = new RecordReader(batch);
             while (reader.TryRead(out var r))
             {

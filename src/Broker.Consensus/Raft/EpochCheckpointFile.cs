@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Broker.Core.Hashing;
+using Broker.Storage;
 
 namespace Broker.Consensus.Raft;
 
@@ -8,7 +9,8 @@ namespace Broker.Consensus.Raft;
 /// leader-epoch-checkpoint. The log itself carries each batch's epoch, so the file only matters for offsets the log
 /// no longer holds: after retention (or a snapshot install) the term of the offset just before the log start must
 /// survive a restart for Raft's log matching. Layout, big-endian: magic "RFEP", version:i16=1, count:i32, then
-/// count × (start:i64, term:i64), then crc32c:u32 of everything before. Saved with temp file + fsync + rename.
+/// count × (start:i64, term:i64), then crc32c:u32 of everything before. Saved with temp file + fsync + rename +
+/// directory fsync.
 /// </summary>
 public sealed class EpochCheckpointFile
 {
@@ -68,12 +70,6 @@ public sealed class EpochCheckpointFile
         }
         int end = data.Length - 4;
         BinaryPrimitives.WriteUInt32BigEndian(span[end..], Crc32C.Compute(span[..end]));
-        string temp = FilePath + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1))
-        {
-            file.Write(data);
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temp, FilePath, overwrite: true);
+        DurableFile.WriteAtomic(FilePath, data);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Broker.Core.Hashing;
 using Broker.Raft;
+using Broker.Storage;
 
 namespace Broker.Consensus.Raft;
 
@@ -11,8 +12,8 @@ public sealed class HardStateCorruptException(string message) : IOException(mess
 /// Persists the <see cref="HardState"/> (term, vote, commit) of one Raft group in a small file of its own directory
 /// (normally the partition directory). Layout, big-endian, 32 bytes: magic "RFHS", version:i16=1, reserved:i16=0,
 /// term:i64, votedFor:i32, commit:i64, crc32c:u32 of the preceding 28 bytes. Saves are crash-safe: write a temp
-/// file, fsync it, rename it over the old one. A missing file is <see cref="HardState.Initial"/>; a damaged one is
-/// a <see cref="HardStateCorruptException"/> naming the file.
+/// file, fsync it, rename it over the old one, fsync the directory (<see cref="DurableFile"/>). A missing file is
+/// <see cref="HardState.Initial"/>; a damaged one is a <see cref="HardStateCorruptException"/> naming the file.
 /// </summary>
 public sealed class FileHardStateStore
 {
@@ -22,6 +23,7 @@ public sealed class FileHardStateStore
     private const short Version = 1;
 
     private readonly byte[] _buffer = new byte[Size];
+    private HardState? _lastSaved;
 
     public FileHardStateStore(string directory)
     {
@@ -31,7 +33,6 @@ public sealed class FileHardStateStore
     }
 
     public string FilePath { get; }
-    private string TempPath => FilePath + ".tmp";
 
     /// <summary>Reads the stored state; <see cref="HardState.Initial"/> when none was ever saved.</summary>
     public HardState Load()
@@ -68,11 +69,10 @@ public sealed class FileHardStateStore
         BinaryPrimitives.WriteInt32BigEndian(span[16..], state.VotedFor);
         BinaryPrimitives.WriteInt64BigEndian(span[20..], state.Commit);
         BinaryPrimitives.WriteUInt32BigEndian(span[28..], Crc32C.Compute(span[..28]));
-        using (var file = new FileStream(TempPath, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1))
-        {
-            file.Write(_buffer);
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(TempPath, FilePath, overwrite: true);
+        // A new term or vote must survive a power loss (the rename too: directory fsync); a commit-only change is a
+        // hint that may harmlessly revert to the previous file.
+        bool termOrVote = _lastSaved is not { } last || last.Term != state.Term || last.VotedFor != state.VotedFor;
+        DurableFile.WriteAtomic(FilePath, _buffer, syncDirectory: termOrVote);
+        _lastSaved = state;
     }
 }

@@ -23,8 +23,11 @@ public sealed partial class RaftReplicatedLog
             {
                 RaftReady ready = _node.GetReady();
                 // 1. Durability before anything leaves the node: log first (so a persisted commit never points past
-                //    the durable log), then term/vote/commit.
-                if (ready.LogWrittenFrom >= 0 && _options.FlushOnWrite) Log.Flush();
+                //    the durable log), then term/vote/commit. The topic's write.caching=false asks for the same fsync
+                //    as FlushOnWrite; it is read per drain so a config change applies without reopening the group.
+                //    The high watermark (and with it every acks=all answer) only moves below, after this flush, and a
+                //    follower's AppendResponse is only sent after it: no replica counts an unsynced batch.
+                if (ready.LogWrittenFrom >= 0 && (_options.FlushOnWrite || !Log.Options.WriteCaching)) Log.Flush();
                 if (ready.HardState is { } hs) PersistHardStateLocked(hs);
                 if (ready.Snapshot is { } snap)
                     Logger.Info($"{Partition}: node {_node.Id} installed the leader's snapshot; log now starts at {snap.LastOffset + 1}");

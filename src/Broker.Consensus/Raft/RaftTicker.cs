@@ -5,16 +5,28 @@ namespace Broker.Consensus.Raft;
 /// <summary>
 /// The one clock of all Raft groups on a node: a single <see cref="Timer"/> that calls <see cref="RaftReplicatedLog.Tick"/>
 /// on every registered group each <see cref="Interval"/>. A tick that is still running when the next one is due is
-/// skipped rather than overlapped. Group failures are logged and do not stop the other groups.
+/// skipped rather than overlapped. Group failures are logged and do not stop the other groups. Quiet groups (a sole
+/// voter that leads, <see cref="RaftReplicatedLog.IsQuiet"/>) are ticked once every <see cref="QuietTickDivisor"/>
+/// rounds, a different tenth of them each round: their timers (commit hint persistence) stretch accordingly, and
+/// a node with 10,000 single-replica partitions spends a tenth of the CPU on ticks.
 /// </summary>
 public sealed class RaftTicker : IDisposable
 {
     private static readonly Logger Logger = Log.For("raft");
 
+    /// <summary>Quiet groups are ticked every this many rounds.</summary>
+    public const int QuietTickDivisor = 10;
+
     private readonly object _lock = new();
     private readonly Timer _timer;
-    private RaftReplicatedLog[] _groups = [];
+    // Registration is O(1) (a list with swap-removal and an index map); the ticking thread takes an array snapshot
+    // at the start of a round, rebuilt only after a change, so creating thousands of groups stays linear.
+    private readonly List<RaftReplicatedLog> _members = new();
+    private readonly Dictionary<RaftReplicatedLog, int> _indexOf = new();
+    private RaftReplicatedLog[] _snapshot = [];
+    private bool _changed;
     private int _running;
+    private long _round;
     private bool _disposed;
 
     public RaftTicker(TimeSpan interval)
@@ -25,18 +37,23 @@ public sealed class RaftTicker : IDisposable
     }
 
     public TimeSpan Interval { get; }
-    public int GroupCount => Volatile.Read(ref _groups).Length;
+
+    public int GroupCount
+    {
+        get
+        {
+            lock (_lock) return _members.Count;
+        }
+    }
 
     public void Register(RaftReplicatedLog group)
     {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (Array.IndexOf(_groups, group) >= 0) return;
-            var grown = new RaftReplicatedLog[_groups.Length + 1];
-            _groups.CopyTo(grown, 0);
-            grown[^1] = group;
-            Volatile.Write(ref _groups, grown);
+            if (!_indexOf.TryAdd(group, _members.Count)) return;
+            _members.Add(group);
+            _changed = true;
         }
     }
 
@@ -44,12 +61,29 @@ public sealed class RaftTicker : IDisposable
     {
         lock (_lock)
         {
-            int i = Array.IndexOf(_groups, group);
-            if (i < 0) return;
-            var shrunk = new RaftReplicatedLog[_groups.Length - 1];
-            Array.Copy(_groups, 0, shrunk, 0, i);
-            Array.Copy(_groups, i + 1, shrunk, i, _groups.Length - i - 1);
-            Volatile.Write(ref _groups, shrunk);
+            if (!_indexOf.Remove(group, out int i)) return;
+            int last = _members.Count - 1;
+            if (i != last)
+            {
+                var moved = _members[last];
+                _members[i] = moved;
+                _indexOf[moved] = i;
+            }
+            _members.RemoveAt(last);
+            _changed = true;
+        }
+    }
+
+    private RaftReplicatedLog[] Snapshot()
+    {
+        lock (_lock)
+        {
+            if (_changed)
+            {
+                _snapshot = _members.ToArray();
+                _changed = false;
+            }
+            return _snapshot;
         }
     }
 
@@ -58,8 +92,12 @@ public sealed class RaftTicker : IDisposable
         if (Interlocked.Exchange(ref _running, 1) == 1) return;
         try
         {
-            foreach (RaftReplicatedLog group in Volatile.Read(ref _groups))
+            var groups = Snapshot();
+            int slot = (int)(_round++ % QuietTickDivisor);
+            for (int i = 0; i < groups.Length; i++)
             {
+                var group = groups[i];
+                if (group.IsQuiet && i % QuietTickDivisor != slot) continue;
                 try
                 {
                     group.Tick();
@@ -82,7 +120,10 @@ public sealed class RaftTicker : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            _groups = [];
+            _members.Clear();
+            _indexOf.Clear();
+            _snapshot = [];
+            _changed = false;
         }
         _timer.Dispose();
     }

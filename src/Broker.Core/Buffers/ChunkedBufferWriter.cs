@@ -1,11 +1,32 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Broker.Core.Buffers;
 
 /// <summary>
+/// Implemented by the <see cref="MemoryManager{T}"/> of external memory that is a read-only mapping of a file, from the
+/// file's first byte (index i of the memory = byte i of the file). It lets a plaintext connection send such a chunk
+/// with sendfile(2) from the file's page cache instead of through the mapped pages (see
+/// <see cref="ChunkedBufferWriter.TryGetFileBacking"/>).
+/// </summary>
+public interface IFileBackedMemory
+{
+    /// <summary>
+    /// A read-only handle of the very file that is mapped (opened on first use, then cached and closed with the
+    /// mapping), or null when it cannot be had (the file was deleted or replaced since it was mapped, or the platform
+    /// cannot tell): then send the memory itself. Call only while holding the lease that keeps the mapping alive;
+    /// the handle is valid as long as that lease is held.
+    /// </summary>
+    SafeFileHandle? TryGetFileHandle();
+}
+
+/// <summary>
 /// An output buffer made of chunks: pooled segments the writer fills, interleaved with external read-only
-/// memory (for example record batches in a memory-mapped segment) that is referenced, not copied.
+/// memory (for example record batches in a memory-mapped segment) that is referenced, not copied. An external chunk
+/// whose memory is <see cref="IFileBackedMemory"/> is a file region as well (<see cref="TryGetFileBacking"/>): the
+/// network layer may send it from the file instead of from memory.
 /// The network layer sends the chunks in order; <see cref="Dispose"/> returns pooled segments and releases
 /// the leases that keep external memory alive.
 /// The first 4 bytes are reserved for the Kafka size prefix, filled in by <see cref="WriteSizePrefix"/>.
@@ -97,6 +118,24 @@ public sealed class ChunkedBufferWriter : IBufferWriter<byte>, IDisposable
     {
         CloseOpenChunk();
         return _chunks;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="chunk"/> (one of <see cref="GetChunks"/>) is a region of a mapped file: then
+    /// <paramref name="file"/> gives the file and <paramref name="fileOffset"/> is where the chunk starts in it.
+    /// </summary>
+    public static bool TryGetFileBacking(ReadOnlyMemory<byte> chunk, out IFileBackedMemory? file, out long fileOffset)
+    {
+        if (MemoryMarshal.TryGetMemoryManager(chunk, out MemoryManager<byte>? manager, out int start, out _)
+            && manager is IFileBackedMemory backed)
+        {
+            file = backed;
+            fileOffset = start;
+            return true;
+        }
+        file = null;
+        fileOffset = 0;
+        return false;
     }
 
     /// <summary>Copies all bytes into one array (tests and small responses).</summary>

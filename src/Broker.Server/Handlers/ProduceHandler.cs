@@ -7,8 +7,15 @@
 //   written by the group coordinator only) → INVALID_TOPIC_EXCEPTION; no replica here or not leader →
 //   NOT_LEADER_OR_FOLLOWER; the records are validated by ProduceBatchCheck (exactly one magic-2 batch, CRC, size
 //   against the topic's max.message.bytes, zstd only from v7, record framing of uncompressed batches); acks=-1 with
-//   an ISR smaller than min.insync.replicas → NOT_ENOUGH_REPLICAS before appending. The client's baseOffset is
-//   ignored (overwritten with the assigned offset).
+//   an ISR smaller than min.insync.replicas → NOT_ENOUGH_REPLICAS before appending. The log dir below
+//   storage.min.free.bytes → KAFKA_STORAGE_ERROR (before validation, free bytes in ErrorMessage); an append
+//   that fails with an I/O error (a full disk) → KAFKA_STORAGE_ERROR with the error text, nothing of it stored.
+//   The client's baseOffset is ignored (overwritten with the assigned offset).
+// * compression.type (topic, else broker) other than "producer" and different from the batch's codec: the batch is
+//   rebuilt with that codec before the append (ProduceRecompression; control batches never). Only then are the
+//   records of a compressed batch decompressed and checked against the header (count, offset deltas, framing →
+//   CORRUPT_MESSAGE, as Kafka's LogValidator); a batch stored with the producer's codec keeps the zero-copy path
+//   and its compressed records are not inspected. A rebuilt batch above max.message.bytes → MESSAGE_TOO_LARGE.
 // * Transactional batches get INVALID_TXN_STATE (what Kafka answers for a batch whose partition is not part of an
 //   ongoing transaction; we have no transaction coordinator yet).
 // * Idempotent batches (producerId >= 0) are checked by the replica against the partition's producer state,
@@ -125,6 +132,12 @@ public sealed class ProduceHandler(PartitionManager partitions, IClock clock) : 
             return;
         }
         var records = data.Records.GetValueOrDefault().Span;
+        if (partitions.CheckFreeSpace(records.Length, out string? spaceMessage) is var spaceError && spaceError != ErrorCode.None)
+        {
+            result.ErrorCode = (short)spaceError; // storage.min.free.bytes (PartitionManager.DiskSpace.cs)
+            result.ErrorMessage = spaceMessage;
+            return;
+        }
         error = ProduceBatchCheck.Check(records, version, state.MaxMessageBytes, out string? message);
         if (error == ErrorCode.None && acks == -1)
         {
@@ -141,11 +154,22 @@ public sealed class ProduceHandler(PartitionManager partitions, IClock clock) : 
             result.ErrorMessage = message;
             return;
         }
+        // compression.type other than "producer": the batch is stored rebuilt with the topic's codec (pooled buffer,
+        // returned when this method ends, after the synchronous append).
+        using var recompressed = ProduceRecompression.Apply(records, state.LogOptions.TargetCompression, state.MaxMessageBytes,
+            out error, out message);
+        if (error != ErrorCode.None)
+        {
+            result.ErrorCode = (short)error;
+            result.ErrorMessage = message;
+            return;
+        }
+        var stored = recompressed.IsRecompressed ? recompressed.Span : records;
 
         ReplicatedAppendResult appended;
         try
         {
-            appended = state.Replica.Append(records, state.LogAppendTime ? clock.UnixTimeMilliseconds : null);
+            appended = state.Replica.Append(stored, state.LogAppendTime ? clock.UnixTimeMilliseconds : null);
         }
         catch (ObjectDisposedException)
         {
@@ -156,6 +180,7 @@ public sealed class ProduceHandler(PartitionManager partitions, IClock clock) : 
         {
             Logger.Error($"append to {state.Id} failed", ex);
             result.ErrorCode = (short)ErrorCode.KafkaStorageError;
+            result.ErrorMessage = $"append to {state.Id} failed: {ex.Message}"; // e.g. no space left on device
             return;
         }
         if (appended.Error != ErrorCode.None)

@@ -177,6 +177,10 @@ public sealed class PartitionLeadershipReporter : IAsyncDisposable
             int epoch = replica.LeaderEpoch;
             var image = state.Image;
             if (image.LeaderEpoch > epoch) continue; // the image records a later term: this leadership is stale
+            // A single-replica partition's in-sync set can only be this broker: skip the (locking, allocating) read
+            // of the replica's set when the image already says so (10,000 such partitions, four rounds a second).
+            if (image.Leader == self && image.LeaderEpoch == epoch && image.Replicas.Length == 1 && image.Isr.Length == 1
+                && image.Isr[0] == self) continue;
             int[]? isr = InSyncSet(state, self);
             if (isr is null) continue;
             if (image.Leader == self && image.LeaderEpoch == epoch && SameMembers(isr, image.Isr)) continue;

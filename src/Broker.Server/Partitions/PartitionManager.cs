@@ -18,7 +18,7 @@ namespace Broker.Server.Partitions;
 /// The metadata log (__cluster_metadata) is never touched, even when it lives in the same LogManager.
 /// Ownership: the LogManager is the caller's and closes the logs; <see cref="Dispose"/> only detaches.
 /// </summary>
-public sealed class PartitionManager : IDisposable
+public sealed partial class PartitionManager : IDisposable
 {
     private static readonly Logger Logger = Log.For("partitions");
 
@@ -77,6 +77,8 @@ public sealed class PartitionManager : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             Volatile.Write(ref _image, image);
             var wanted = new HashSet<TopicPartition>();
+            // Replicas to open (new here): opened below from several threads, their log and Raft state fsyncs overlap.
+            var fresh = new List<(TopicPartition Id, TopicImage Topic, PartitionImage Partition, LogOptions Options, TopicSettings Settings)>();
             foreach (var topic in image.TopicsByName.Values)
             {
                 if (IsMetadataTopic(topic.Name)) continue;
@@ -91,7 +93,8 @@ public sealed class PartitionManager : IDisposable
                     {
                         options ??= _logOptions(topic);
                         settings ??= _settings(topic);
-                        Ensure(id, topic, partition, options, settings);
+                        if (_states.ContainsKey(id)) Ensure(id, topic, partition, options, settings);
+                        else fresh.Add((id, topic, partition, options, settings));
                     }
                     catch (Exception ex)
                     {
@@ -99,6 +102,17 @@ public sealed class PartitionManager : IDisposable
                     }
                 }
             }
+            ParallelIo.ForEach(fresh, f =>
+            {
+                try
+                {
+                    Ensure(f.Id, f.Topic, f.Partition, f.Options, f.Settings);
+                }
+                catch (Exception ex)
+                {
+                    Logger.Error($"could not open the local replica of {f.Id}", ex);
+                }
+            });
             foreach (var entry in _states)
                 if (!wanted.Contains(entry.Key)) RemoveAndDelete(entry.Key, entry.Value);
         }
@@ -213,10 +227,10 @@ public sealed class PartitionManager : IDisposable
         return compacted;
     }
 
-    /// <summary>Flushes every local replica's log.</summary>
+    /// <summary>Flushes every local replica's log (from several threads: the fsyncs overlap).</summary>
     public void FlushAll()
     {
-        foreach (var entry in _states)
+        ParallelIo.ForEach([.. _states], static entry =>
         {
             try
             {
@@ -230,7 +244,7 @@ public sealed class PartitionManager : IDisposable
             {
                 Logger.Error($"flush failed for {entry.Key}", ex);
             }
-        }
+        });
     }
 
     /// <summary>
@@ -268,11 +282,11 @@ public sealed class PartitionManager : IDisposable
     {
         lock (_applyLock)
         {
-            foreach (var entry in _states)
+            ParallelIo.ForEach([.. _states], static entry =>
             {
                 try { entry.Value.Replica.Dispose(); }
                 catch (Exception ex) { Logger.Error($"closing the replica of {entry.Key} failed", ex); }
-            }
+            });
             _states.Clear();
         }
     }

@@ -7,17 +7,19 @@ namespace Broker.Storage.Compaction;
 /// into one arena, compared on lookup), so a hash collision can never drop a live record; an open-addressing table of
 /// entry indexes over parallel arrays keeps the per-key cost at ~20 bytes plus the key. Memory is bounded by
 /// <see cref="MaxBytes"/>: <see cref="TryPut"/> refuses a new key once the map would pass it, and the cleaner then
-/// only cleans what the map covers. One pass owns one map; not thread-safe.
+/// only cleans what the map covers. Each entry also remembers whether the latest record is a tombstone (so the pass can
+/// tell when its kept tombstones expire). One pass owns one map; not thread-safe.
 /// </summary>
 internal sealed class KeyOffsetMap
 {
-    private const int EntryOverhead = sizeof(long) + 3 * sizeof(int) + 2 * sizeof(int); // arrays + ~2 buckets
+    private const int EntryOverhead = sizeof(long) + 3 * sizeof(int) + sizeof(bool) + 2 * sizeof(int); // arrays + ~2 buckets
 
     private int[] _buckets;        // entry index + 1, 0 = empty; length is a power of two
     private long[] _offsets;
     private int[] _keyStarts;
     private int[] _keyLengths;
     private uint[] _hashes;
+    private bool[] _tombstones;
     private byte[] _arena;
     private int _arenaUsed;
 
@@ -29,6 +31,7 @@ internal sealed class KeyOffsetMap
         _keyStarts = new int[32];
         _keyLengths = new int[32];
         _hashes = new uint[32];
+        _tombstones = new bool[32];
         _arena = new byte[4096];
     }
 
@@ -38,15 +41,16 @@ internal sealed class KeyOffsetMap
     /// <summary>Approximate memory the map accounts for (keys + per-entry overhead).</summary>
     public long UsedBytes => _arenaUsed + (long)Count * EntryOverhead;
 
-    /// <summary>Records <paramref name="offset"/> as the latest of <paramref name="key"/>; false when a new key does
-    /// not fit in <see cref="MaxBytes"/> (the map is unchanged then).</summary>
-    public bool TryPut(ReadOnlySpan<byte> key, long offset)
+    /// <summary>Records <paramref name="offset"/> as the latest of <paramref name="key"/> (a tombstone when
+    /// <paramref name="tombstone"/>); false when a new key does not fit in <see cref="MaxBytes"/> (the map is unchanged then).</summary>
+    public bool TryPut(ReadOnlySpan<byte> key, long offset, bool tombstone = false)
     {
         uint hash = Hash(key);
         int slot = FindSlot(key, hash, out int entry);
         if (entry >= 0)
         {
             _offsets[entry] = offset;
+            _tombstones[entry] = tombstone;
             return true;
         }
         if (UsedBytes + key.Length + EntryOverhead > MaxBytes || (long)_arenaUsed + key.Length > int.MaxValue - 64) return false;
@@ -58,6 +62,7 @@ internal sealed class KeyOffsetMap
         _keyLengths[index] = key.Length;
         _hashes[index] = hash;
         _offsets[index] = offset;
+        _tombstones[index] = tombstone;
         _arenaUsed += key.Length;
         _buckets[slot] = index + 1;
         Count = index + 1;
@@ -71,6 +76,15 @@ internal sealed class KeyOffsetMap
         FindSlot(key, Hash(key), out int entry);
         offset = entry >= 0 ? _offsets[entry] : -1;
         return entry >= 0;
+    }
+
+    /// <summary>Offsets below <paramref name="below"/> whose record is the latest of its key and a tombstone.</summary>
+    public List<long> LatestTombstones(long below)
+    {
+        var result = new List<long>();
+        for (int i = 0; i < Count; i++)
+            if (_tombstones[i] && _offsets[i] < below) result.Add(_offsets[i]);
+        return result;
     }
 
     private static uint Hash(ReadOnlySpan<byte> key)
@@ -127,6 +141,7 @@ internal sealed class KeyOffsetMap
         Array.Resize(ref _keyStarts, size);
         Array.Resize(ref _keyLengths, size);
         Array.Resize(ref _hashes, size);
+        Array.Resize(ref _tombstones, size);
     }
 
     private void EnsureArena(int extra)

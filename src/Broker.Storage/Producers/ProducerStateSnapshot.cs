@@ -8,7 +8,7 @@ namespace Broker.Storage.Producers;
 /// (everything below it applied), so opening a log only replays the batches after it. Layout, big-endian: magic
 /// "PRST", version:i16=1, crc32c:u32 of everything after it, offset:i64, count:i32, then count × (producerId:i64,
 /// epoch:i16, lastTimestamp:i64, batchCount:u8 (1..5), batchCount × (firstSeq:i32, lastSeq:i32, firstOffset:i64,
-/// lastOffset:i64, maxTimestamp:i64)). Written to a temp file, fsynced and renamed over the old one.
+/// lastOffset:i64, maxTimestamp:i64)). Written with <see cref="DurableFile.WriteAtomic"/> (temp, fsync, rename, directory fsync).
 /// </summary>
 public static class ProducerStateSnapshot
 {
@@ -55,13 +55,7 @@ public static class ProducerStateSnapshot
             }
         }
         BinaryPrimitives.WriteUInt32BigEndian(span[CrcOffset..], Crc32C.Compute(span[(CrcOffset + 4)..]));
-        string temp = path + ".tmp";
-        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1))
-        {
-            file.Write(data);
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
+        DurableFile.WriteAtomic(path, data);
     }
 
     /// <summary>
