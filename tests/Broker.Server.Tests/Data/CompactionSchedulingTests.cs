@@ -15,36 +15,22 @@ namespace Broker.Server.Tests.Data;
 /// </summary>
 public sealed class CompactionSchedulingTests : IDisposable
 {
-    private const int NodeId = 1;
-    private readonly string _dir = Directory.CreateTempSubdirectory("compaction-scheduling-").FullName;
     private readonly ManualClock _clock = new(DataFixture.StartTime);
+    private readonly SingleNodePartitions _node;
     private readonly TopicLogOptions _options;
-    private readonly LogManager _logs;
     private readonly PartitionManager _partitions;
-    private MetadataImage _image = MetadataImage.Empty("compaction-tests", NodeId);
 
     public CompactionSchedulingTests()
     {
-        string path = Path.Combine(_dir, "server.properties");
-        File.WriteAllText(path, "process.roles=broker,controller\nnode.id=1\ncontroller.quorum.voters=1@127.0.0.1:19093\n" +
-            "listeners=PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093\ncontroller.listener.names=CONTROLLER\n" +
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n" +
+        _node = new SingleNodePartitions("compaction-scheduling", _clock,
             "log.cleaner.min.cleanable.ratio=0.4\nlog.cleaner.delete.retention.ms=1000\n");
-        var config = BrokerConfig.Load(path, Path.Combine(_dir, "data"), null).Config;
-        Assert.True(config.LogCleanerEnable);
-        Assert.Equal(15_000, config.LogCleanerBackoffMs);
-        _options = new TopicLogOptions(config);
-        _logs = new LogManager(Path.Combine(_dir, "data"), _clock);
-        _partitions = new PartitionManager(_logs, NodeId, _options.For);
+        Assert.True(_node.Config.LogCleanerEnable);
+        Assert.Equal(15_000, _node.Config.LogCleanerBackoffMs);
+        _options = _node.Options;
+        _partitions = _node.Manager;
     }
 
-    public void Dispose()
-    {
-        _partitions.CloseReplicas();
-        _partitions.Dispose();
-        _logs.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _node.Dispose();
 
     [Fact]
     public void Topic_configs_become_compaction_options()
@@ -93,11 +79,7 @@ public sealed class CompactionSchedulingTests : IDisposable
         Assert.True(Partition("offsets").Log.SizeInBytes < size);
     }
 
-    private PartitionState Partition(string topic)
-    {
-        Assert.True(_partitions.TryGetPartition(topic, 0, out var state));
-        return state;
-    }
+    private PartitionState Partition(string topic) => _node.Partition(topic);
 
     private void Fill(PartitionState state, int rounds)
     {
@@ -111,29 +93,7 @@ public sealed class CompactionSchedulingTests : IDisposable
         }
     }
 
-    private PartitionState CreateTopic(string name, params (string Key, string Value)[] configs)
-    {
-        var builder = new MetadataImageBuilder(_image);
-        var id = Guid.NewGuid();
-        Assert.True(builder.AddTopic(name, id));
-        var draft = builder.EditTopic(id)!;
-        Assert.True(draft.SetPartition(new PartitionImage(0, NodeId, 0, 0, [NodeId], [NodeId])));
-        foreach (var (k, v) in configs) draft.SetConfig(k, v);
-        Publish(builder);
-        return Partition(name);
-    }
+    private PartitionState CreateTopic(string name, params (string Key, string Value)[] configs) => _node.CreateTopic(name, configs);
 
-    private void SetConfig(string topic, string key, string value)
-    {
-        var builder = new MetadataImageBuilder(_image);
-        builder.EditTopic(_image.GetTopic(topic)!.TopicId)!.SetConfig(key, value);
-        Publish(builder);
-    }
-
-    private void Publish(MetadataImageBuilder builder)
-    {
-        builder.LastAppliedOffset = _image.LastAppliedOffset + 1;
-        _image = builder.Build();
-        _partitions.ApplyImage(_image);
-    }
+    private void SetConfig(string topic, string key, string value) => _node.SetConfig(topic, key, value);
 }

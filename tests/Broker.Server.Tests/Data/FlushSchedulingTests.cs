@@ -15,36 +15,20 @@ namespace Broker.Server.Tests.Data;
 /// </summary>
 public sealed class FlushSchedulingTests : IDisposable
 {
-    private const int NodeId = 1;
-    private readonly string _dir = Directory.CreateTempSubdirectory("flush-scheduling-").FullName;
     private readonly ManualClock _clock = new(DataFixture.StartTime);
-    private LogManager? _logs;
-    private PartitionManager? _partitions;
-    private MetadataImage _image = MetadataImage.Empty("flush-tests", NodeId);
+    private SingleNodePartitions? _node;
 
-    private PartitionManager Partitions => _partitions ?? throw new InvalidOperationException("call Start first");
+    private PartitionManager Partitions => Node.Manager;
+    private SingleNodePartitions Node => _node ?? throw new InvalidOperationException("call Start first");
 
     /// <summary>Starts a partition manager over a broker configured with <paramref name="extraProperties"/>.</summary>
     private TopicLogOptions Start(string extraProperties = "")
     {
-        string path = Path.Combine(_dir, "server.properties");
-        File.WriteAllText(path, "process.roles=broker,controller\nnode.id=1\ncontroller.quorum.voters=1@127.0.0.1:19093\n" +
-            "listeners=PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093\ncontroller.listener.names=CONTROLLER\n" +
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n" + extraProperties);
-        var config = BrokerConfig.Load(path, Path.Combine(_dir, "data"), null).Config;
-        var options = new TopicLogOptions(config);
-        _logs = new LogManager(Path.Combine(_dir, "data"), _clock);
-        _partitions = new PartitionManager(_logs, NodeId, options.For);
-        return options;
+        _node = new SingleNodePartitions("flush-scheduling", _clock, extraProperties);
+        return _node.Options;
     }
 
-    public void Dispose()
-    {
-        _partitions?.CloseReplicas();
-        _partitions?.Dispose();
-        _logs?.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _node?.Dispose();
 
     [Fact]
     public void Broker_defaults_and_topic_configs_become_flush_options()
@@ -122,35 +106,9 @@ public sealed class FlushSchedulingTests : IDisposable
         Assert.Equal(Broker.Core.Model.ErrorCode.None, result.Error);
     }
 
-    private PartitionState Partition(string topic)
-    {
-        Assert.True(Partitions.TryGetPartition(topic, 0, out var state));
-        return state;
-    }
+    private PartitionState Partition(string topic) => Node.Partition(topic);
 
-    private PartitionState CreateTopic(string name, params (string Key, string Value)[] configs)
-    {
-        var builder = new MetadataImageBuilder(_image);
-        var id = Guid.NewGuid();
-        Assert.True(builder.AddTopic(name, id));
-        var draft = builder.EditTopic(id)!;
-        Assert.True(draft.SetPartition(new PartitionImage(0, NodeId, 0, 0, [NodeId], [NodeId])));
-        foreach (var (k, v) in configs) draft.SetConfig(k, v);
-        Publish(builder);
-        return Partition(name);
-    }
+    private PartitionState CreateTopic(string name, params (string Key, string Value)[] configs) => Node.CreateTopic(name, configs);
 
-    private void SetConfig(string topic, string key, string value)
-    {
-        var builder = new MetadataImageBuilder(_image);
-        builder.EditTopic(_image.GetTopic(topic)!.TopicId)!.SetConfig(key, value);
-        Publish(builder);
-    }
-
-    private void Publish(MetadataImageBuilder builder)
-    {
-        builder.LastAppliedOffset = _image.LastAppliedOffset + 1;
-        _image = builder.Build();
-        Partitions.ApplyImage(_image);
-    }
+    private void SetConfig(string topic, string key, string value) => Node.SetConfig(topic, key, value);
 }
