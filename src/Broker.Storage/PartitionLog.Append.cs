@@ -58,12 +58,12 @@ public sealed partial class PartitionLog
     }
 
     /// <summary>Seals the active segment and starts a new one at the log end offset (with a producer state snapshot
-    /// there, so a restart after a crash replays at most the active segment).</summary>
+    /// there, so a restart after a crash replays at most the active segment and any segment not yet synced).</summary>
     private Segment Roll()
     {
         var segments = _segments;
         var sealing = segments[^1];
-        sealing.Seal();
+        SealDeferred(sealing); // the fsync runs off the append path (PartitionLog.SealSync.cs)
         TryWriteProducerSnapshot();
         var next = Segment.CreateActive(Directory, _logEndOffset);
         var grown = new Segment[segments.Length + 1];

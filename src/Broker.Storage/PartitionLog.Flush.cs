@@ -60,6 +60,7 @@ public sealed partial class PartitionLog
     /// <summary>fsync of the active segment's log, then of the directory when segment files came or went. Under the lock.</summary>
     private void FlushLocked()
     {
+        SyncSealedLocked(); // segments rolled since the last flush hold flushed-to-be data too
         var segments = _segments;
         if (Volatile.Read(ref _unflushedRecords) == 0 && (_syncedSegments is null || ReferenceEquals(segments, _syncedSegments)))
         {

@@ -57,6 +57,7 @@ public sealed partial class PartitionLog
         var log = new PartitionLog(directory, partition, options, clock, segments.ToArray());
         try
         {
+            log.DropSegmentsAfterACutOne();
             log.LoadLogStartFile();
             log.RebuildProducerState();
         }

@@ -82,6 +82,14 @@ public sealed partial class PartitionLog : IPartitionLog
         {
             if (_disposed) return;
             _disposed = true;
+            try
+            {
+                SyncSealedLocked(); // a clean close leaves no segment for the next open to rescan
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Logger.Error($"{Partition}: syncing sealed segments at close failed", ex);
+            }
             TryWriteProducerSnapshot();
             foreach (var segment in _segments)
             {

@@ -41,6 +41,9 @@ internal sealed partial class Segment
         }
     }
 
+    /// <summary>True when opening found a torn or corrupt tail and cut it off (PartitionLog then drops later segments).</summary>
+    public bool CutAtOpen { get; private set; }
+
     /// <summary>Validates every batch (CRC included), cuts the file after the last good one, rebuilds indexes.</summary>
     private void RecoverByScan(int length, int indexInterval, Logger logger, bool sealAfter)
     {
@@ -58,6 +61,7 @@ internal sealed partial class Segment
             }
             if (validEnd < length)
             {
+                CutAtOpen = true;
                 RandomAccess.SetLength(handle, validEnd);
                 logger.Warn($"{LogPath}: truncated {length - validEnd} bytes after offset {NextOffset - 1} " +
                             $"(torn, corrupt or unwritten tail); {validEnd} bytes kept");

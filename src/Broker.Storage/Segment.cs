@@ -145,13 +145,48 @@ internal sealed partial class Segment : IDisposable
     /// the write handle, then writes both index files (fsynced). Readers with leases keep their mapping; new readers
     /// map the exact size. A write handle already closed for idleness was cut then; unsynced data is fsynced now.
     /// </summary>
-    public void Seal()
+    public void Seal(bool durable = true)
     {
         if (!_writable) return;
         TimeIndex.MaybeAppend(MaxTimestamp, OffsetOfMaxTimestamp);
         _writable = false;
+        if (!durable)
+        {
+            // A roll: the fsync and the index files come later, from PartitionLog's seal sync, off the append path.
+            // Until then the segment has no index files, so a crash meanwhile makes the next open rebuild them by a
+            // CRC-checking scan instead of trusting data that may never have reached the disk.
+            CloseWriter(fsync: false);
+            OffsetIndex.File.Delete();
+            TimeIndex.File.Delete();
+            return;
+        }
         if (_writeHandle != null) CloseWriter(fsync: true);
         else if (_unsynced) SyncClosedFile();
+        PersistSealedIndexes();
+    }
+
+    /// <summary>True once sealed (no more appends unless a truncation makes it active again).</summary>
+    public bool IsSealed => !_writable;
+
+    /// <summary>fsync of a sealed segment's log file through a short-lived handle; safe outside the write lock (the
+    /// file may be gone: retention deleted it meanwhile). Pair with <see cref="PersistSealedIndexes"/> under the lock.</summary>
+    public void SyncSealedData()
+    {
+        try
+        {
+            using var handle = File.OpenHandle(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            RandomAccess.FlushToDisk(handle);
+        }
+        catch (FileNotFoundException)
+        {
+            // deleted by retention or a truncation before it was synced: nothing to keep
+        }
+    }
+
+    /// <summary>Writes both index files durably (their presence tells the next open that the data was synced first).</summary>
+    public void PersistSealedIndexes()
+    {
+        _unsynced = false;
         OffsetIndex.File.RewriteFile(durable: true);
         TimeIndex.File.RewriteFile(durable: true);
     }

@@ -32,7 +32,7 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
     private readonly IDisposable _subscription;
     private readonly ConcurrentQueue<RaftMessage> _inbox = new();
     private readonly InboxWorker _inboxWorker;
-    private byte[] _proposeBuffer = new byte[16 * 1024];
+    private readonly BorrowedMemory _proposal = new(); // the caller's batches, pinned, while Append proposes them
     private int _inboxScheduled;
     private long _highWatermark;
     private long _term;
@@ -107,7 +107,7 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
 
     public event Action<IReplicatedLog>? HighWatermarkAdvanced;
 
-    public ReplicatedAppendResult Append(ReadOnlySpan<byte> batches, long? logAppendTimeMs = null)
+    public unsafe ReplicatedAppendResult Append(ReadOnlySpan<byte> batches, long? logAppendTimeMs = null)
     {
         if (batches.IsEmpty) throw new ArgumentException("nothing to append", nameof(batches));
         CheckFraming(batches);
@@ -120,23 +120,33 @@ public sealed partial class RaftReplicatedLog : IReplicatedLog
             // with the proposal since every append to this log happens under _gate.
             var check = Log.CheckProducerState(batches);
             if (!check.IsAccepted) return ReplicatedAppendResult.FromProducerCheck(check, logAppendTimeMs);
-            if (_proposeBuffer.Length < batches.Length) _proposeBuffer = new byte[Math.Max(batches.Length, _proposeBuffer.Length * 2)];
-            batches.CopyTo(_proposeBuffer);
-            int pos = 0;
-            while (pos < batches.Length)
+            fixed (byte* pinned = batches)
             {
-                RecordBatchHeader.TryRead(batches[pos..], out var header);
-                _raftLog.NextAppendTimeMs = logAppendTimeMs;
-                ProposeResult r = _node.Propose(_proposeBuffer.AsMemory(pos, header.TotalSize), header.LastOffsetDelta + 1);
-                _raftLog.NextAppendTimeMs = null;
-                if (!r.Accepted)
+                // Entries are written to the partition log inside Propose: no copy of the request's bytes is kept.
+                Memory<byte> proposal = _proposal.Lend(pinned, batches.Length);
+                try
                 {
-                    if (first < 0) return r.Status == ProposeStatus.InvalidProposal ? Failed(ErrorCode.CorruptMessage) : NotLeader();
-                    break; // cannot happen: the role does not change within this lock
+                    int pos = 0;
+                    while (pos < batches.Length)
+                    {
+                        RecordBatchHeader.TryRead(batches[pos..], out var header);
+                        _raftLog.NextAppendTimeMs = logAppendTimeMs;
+                        ProposeResult r = _node.Propose(proposal.Slice(pos, header.TotalSize), header.LastOffsetDelta + 1);
+                        _raftLog.NextAppendTimeMs = null;
+                        if (!r.Accepted)
+                        {
+                            if (first < 0) return r.Status == ProposeStatus.InvalidProposal ? Failed(ErrorCode.CorruptMessage) : NotLeader();
+                            break; // cannot happen: the role does not change within this lock
+                        }
+                        if (first < 0) first = r.FirstOffset;
+                        last = r.LastOffset;
+                        pos += header.TotalSize;
+                    }
                 }
-                if (first < 0) first = r.FirstOffset;
-                last = r.LastOffset;
-                pos += header.TotalSize;
+                finally
+                {
+                    _proposal.Return();
+                }
             }
             advanced = DrainLocked();
         }
