@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Broker.Storage;
 
 /// <summary>
-/// pwritev(2) for the append path: the stamped batch headers (a few bytes each, in a small buffer) and the batch
+/// Linux file-writing calls for segments. pwritev(2) for the append path: the stamped batch headers (a few bytes each, in a small buffer) and the batch
 /// bodies (straight from the caller's request memory) reach the file in one system call, without first copying the
 /// batches into a contiguous buffer. Short writes are continued, EINTR retried; any other failure is an
 /// <see cref="IOException"/> naming the error (ENOSPC gives "No space left on device"), so callers roll back as for
@@ -65,6 +65,33 @@ internal static unsafe partial class GatherWrite
             if (added) handle.DangerousRelease();
         }
     }
+
+    /// <summary>
+    /// sync_file_range(WAIT_BEFORE | WRITE | WAIT_AFTER) over the whole file: writes its dirty data pages back and
+    /// waits, without the metadata part of fsync. Called before the fsync of a sealed segment: on ext4 an fsync that
+    /// finds a gigabyte dirty keeps the inode's metadata buffer locked while that queue drains, and every append to
+    /// another file whose inode shares that block waits with it (0.3–0.8 s produce stalls measured). Best effort:
+    /// the fsync that follows is what guarantees durability.
+    /// </summary>
+    public static void WriteBackData(SafeFileHandle handle)
+    {
+        if (!IsSupported) return;
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            SyncFileRange((int)handle.DangerousGetHandle(), 0, 0, SyncWaitBefore | SyncWrite | SyncWaitAfter);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    private const uint SyncWaitBefore = 1, SyncWrite = 2, SyncWaitAfter = 4;
+
+    [LibraryImport("libc.so.6", EntryPoint = "sync_file_range")]
+    private static partial int SyncFileRange(int fd, long offset, long count, uint flags);
 
     [LibraryImport("libc.so.6", EntryPoint = "pwritev", SetLastError = true)]
     private static partial nint PWriteV(int fd, Piece* iov, int iovcnt, long offset);

@@ -4,8 +4,10 @@ namespace Broker.Storage;
 /// Sealing off the append path. A roll used to fsync the full segment (up to segment.bytes of dirty pages) inside
 /// the append that crossed the limit, holding the write lock: every produce to the partition, and every request
 /// behind it on the same connection, waited for the disk (0.5 s per 1 GiB roll measured under load). Now a roll only
-/// closes the segment and queues it; a thread-pool item fsyncs its log file outside the lock and then, under the
-/// lock, writes its index files durably. Index files are the "synced" mark: a segment sealed but not yet synced has
+/// closes the segment and queues it; some seconds later (LogOptions.SealedSegmentSyncDelayMs: by then the kernel has
+/// written most of it back, so the fsync is short) a thread-pool item fsyncs its log file outside the lock and then, under the
+/// lock, writes its index files (without an fsync: written after the data's fsync returned, they cannot reach the
+/// disk before the data). Index files are the "synced" mark: a segment sealed but not yet synced has
 /// none, so after a crash the next open rebuilds them with a CRC-checking scan (see Segment.OpenExisting).
 /// A flush (flush policy, write.caching=false, clean shutdown) syncs queued segments itself before the active one.
 /// </summary>
@@ -25,10 +27,18 @@ public sealed partial class PartitionLog
     private void SealDeferred(Segment segment)
     {
         segment.Seal(durable: false);
+        segment.SealedAtMs = Environment.TickCount64;
         _sealedUnsynced.Add(segment);
         if (_sealSyncQueued) return;
         _sealSyncQueued = true;
-        ThreadPool.UnsafeQueueUserWorkItem(static log => log.RunSealSync(), this, preferLocal: false);
+        ScheduleSealSync(Options.SealedSegmentSyncDelayMs);
+    }
+
+    private void ScheduleSealSync(long delayMs)
+    {
+        if (delayMs <= 0) ThreadPool.UnsafeQueueUserWorkItem(static log => log.RunSealSync(), this, preferLocal: false);
+        else _ = Task.Delay(TimeSpan.FromMilliseconds(delayMs)).ContinueWith(static (_, state) => ((PartitionLog)state!).RunSealSync(), this,
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     /// <summary>Background: fsync each queued segment outside the lock, then mark it synced under the lock.</summary>
@@ -45,6 +55,12 @@ public sealed partial class PartitionLog
                     return;
                 }
                 next = _sealedUnsynced[0];
+                long wait = next.SealedAtMs + Options.SealedSegmentSyncDelayMs - Environment.TickCount64;
+                if (wait > 0)
+                {
+                    ScheduleSealSync(wait); // stays queued (_sealSyncQueued remains true)
+                    return;
+                }
             }
             try
             {
@@ -55,7 +71,7 @@ public sealed partial class PartitionLog
                     // active again or deleted it: only a sealed segment still in the log gets its index files.
                     if (_sealedUnsynced.Count == 0 || !ReferenceEquals(_sealedUnsynced[0], next)) continue;
                     _sealedUnsynced.RemoveAt(0);
-                    if (!_disposed && next.IsSealed && Array.IndexOf(_segments, next) >= 0) next.PersistSealedIndexes();
+                    if (!_disposed && next.IsSealed && Array.IndexOf(_segments, next) >= 0) next.PersistSealedIndexes(durable: false);
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -10,7 +10,7 @@ namespace Broker.Storage.Tests.Durability;
 /// </summary>
 public class DeferredSealSyncTests : LogTestBase
 {
-    private static readonly LogOptions SmallSegments = new() { SegmentBytes = 4096, IndexIntervalBytes = 256 };
+    private static readonly LogOptions SmallSegments = new() { SegmentBytes = 4096, IndexIntervalBytes = 256, SealedSegmentSyncDelayMs = 0 };
 
     private static List<byte[]> AppendMany(PartitionLog log, int count)
     {
@@ -47,9 +47,29 @@ public class DeferredSealSyncTests : LogTestBase
     }
 
     [Fact]
+    public void With_a_delay_the_sync_waits_that_long_after_the_roll()
+    {
+        var log = Open(SmallSegments with { SealedSegmentSyncDelayMs = 700 });
+        var started = Environment.TickCount64;
+        AppendMany(log, 40);
+        var bases = SegmentBases();
+        Assert.True(bases.Count >= 2);
+        if (Environment.TickCount64 - started < 500)
+        {
+            Assert.True(log.SegmentsAwaitingSync > 0);
+            Assert.False(File.Exists(SegmentPath(bases[0], ".index")));
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (log.SegmentsAwaitingSync > 0 && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.Equal(0, log.SegmentsAwaitingSync);
+        Assert.True(Environment.TickCount64 - started >= 700);
+        Assert.True(File.Exists(SegmentPath(bases[0], ".index")));
+    }
+
+    [Fact]
     public void A_flush_syncs_the_queued_segments_itself()
     {
-        var log = Open(SmallSegments);
+        var log = Open(SmallSegments with { SealedSegmentSyncDelayMs = 60_000 });
         AppendMany(log, 60);
         log.Flush();
         Assert.Equal(0, log.SegmentsAwaitingSync);
