@@ -4,8 +4,8 @@ namespace Broker.Storage;
 /// Sealing off the append path. A roll used to fsync the full segment (up to segment.bytes of dirty pages) inside
 /// the append that crossed the limit, holding the write lock: every produce to the partition, and every request
 /// behind it on the same connection, waited for the disk (0.5 s per 1 GiB roll measured under load). Now a roll only
-/// closes the segment and queues it; some seconds later (LogOptions.SealedSegmentSyncDelayMs: by then the kernel has
-/// written most of it back, so the fsync is short) a thread-pool item fsyncs its log file outside the lock and then, under the
+/// closes the segment and queues it; a thread-pool item (at once, or LogOptions.SealedSegmentSyncDelayMs later)
+/// fsyncs its log file outside the lock and then, under the
 /// lock, writes its index files (without an fsync: written after the data's fsync returned, they cannot reach the
 /// disk before the data). Index files are the "synced" mark: a segment sealed but not yet synced has
 /// none, so after a crash the next open rebuilds them with a CRC-checking scan (see Segment.OpenExisting).
