@@ -26,7 +26,7 @@ public sealed partial class PartitionLog
     /// <summary>Seals <paramref name="segment"/> without waiting for the disk and queues its sync. Under the write lock.</summary>
     private void SealDeferred(Segment segment)
     {
-        segment.Seal(durable: false);
+        segment.Seal();
         segment.SealedAtMs = Environment.TickCount64;
         _sealedUnsynced.Add(segment);
         if (_sealSyncQueued) return;
@@ -71,7 +71,7 @@ public sealed partial class PartitionLog
                     // active again or deleted it: only a sealed segment still in the log gets its index files.
                     if (_sealedUnsynced.Count == 0 || !ReferenceEquals(_sealedUnsynced[0], next)) continue;
                     _sealedUnsynced.RemoveAt(0);
-                    if (!_disposed && next.IsSealed && Array.IndexOf(_segments, next) >= 0) next.PersistSealedIndexes(durable: false);
+                    if (!_disposed && StillSealedHere(next)) next.PersistSealedIndexes();
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -101,13 +101,16 @@ public sealed partial class PartitionLog
         }
     }
 
+    /// <summary>False once a truncation made the segment active again, or retention, truncation or compaction removed it.</summary>
+    private bool StillSealedHere(Segment segment) => segment.IsSealed && Array.IndexOf(_segments, segment) >= 0;
+
     /// <summary>Syncs every queued sealed segment now (flush, shutdown). Under the write lock.</summary>
     private void SyncSealedLocked()
     {
         while (_sealedUnsynced.Count > 0)
         {
             var segment = _sealedUnsynced[0];
-            if (segment.IsSealed && Array.IndexOf(_segments, segment) >= 0)
+            if (StillSealedHere(segment))
             {
                 segment.SyncSealedData();
                 segment.PersistSealedIndexes();

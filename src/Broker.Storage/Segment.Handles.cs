@@ -6,8 +6,8 @@ namespace Broker.Storage;
 /// Lazily opened, idle-closed resources of a segment, so thousands of partitions fit in the process's file and
 /// mapping limits. The active segment's write handle is opened by the first write after the segment was created,
 /// opened from disk or closed for idleness, and closed again by <see cref="CloseIdleWriter"/> (file cut to its data;
-/// fsynced first when the owning log's flush policy still owes an fsync, see PartitionLog.Handles.cs). Data written
-/// but never fsynced is remembered, so <see cref="Seal"/> still makes a segment durable after its handle was closed.
+/// fsynced first when the owning log's flush policy still owes an fsync, see PartitionLog.Handles.cs). A sealed
+/// segment is made durable through a handle of its own (<see cref="SyncSealedData"/>), open or closed writer alike.
 /// Any segment's mapping is created by the first reader (<see cref="TryAcquire"/>) or append and dropped by
 /// <see cref="ReleaseIdleMapping"/>; readers holding a lease keep theirs, later readers map again. Use is tracked as
 /// coarse milliseconds (<see cref="Environment.TickCount64"/>), stored at most once per millisecond per segment.
@@ -89,14 +89,6 @@ internal sealed partial class Segment
         if (_writeHandle == null || LastWriteMs > unusedSinceMs) return false;
         CloseWriter(fsync: fsync && _unsynced);
         return true;
-    }
-
-    /// <summary>fsync through a short-lived read-only handle (the write handle is closed). Writer-owned.</summary>
-    private void SyncClosedFile()
-    {
-        using var handle = File.OpenHandle(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        RandomAccess.FlushToDisk(handle);
-        _unsynced = false;
     }
 
     /// <summary>

@@ -141,28 +141,21 @@ internal sealed partial class Segment : IDisposable
     }
 
     /// <summary>
-    /// Ends the active phase: adds the final time-index entry, cuts the file to its data, makes it durable and closes
-    /// the write handle, then writes both index files (fsynced). Readers with leases keep their mapping; new readers
-    /// map the exact size. A write handle already closed for idleness was cut then; unsynced data is fsynced now.
+    /// Ends the active phase at a roll: adds the final time-index entry, cuts the file to its data and closes the
+    /// write handle, without waiting for the disk. Readers with leases keep their mapping; new readers map the exact
+    /// size. The fsync (<see cref="SyncSealedData"/>) and the index files (<see cref="PersistSealedIndexes"/>) come
+    /// later from PartitionLog's seal sync, off the append path. Until then the segment has no index files, so a
+    /// crash meanwhile makes the next open rebuild them by a CRC-checking scan instead of trusting data that may
+    /// never have reached the disk.
     /// </summary>
-    public void Seal(bool durable = true)
+    public void Seal()
     {
         if (!_writable) return;
         TimeIndex.MaybeAppend(MaxTimestamp, OffsetOfMaxTimestamp);
         _writable = false;
-        if (!durable)
-        {
-            // A roll: the fsync and the index files come later, from PartitionLog's seal sync, off the append path.
-            // Until then the segment has no index files, so a crash meanwhile makes the next open rebuild them by a
-            // CRC-checking scan instead of trusting data that may never have reached the disk.
-            CloseWriter(fsync: false);
-            OffsetIndex.File.Delete();
-            TimeIndex.File.Delete();
-            return;
-        }
-        if (_writeHandle != null) CloseWriter(fsync: true);
-        else if (_unsynced) SyncClosedFile();
-        PersistSealedIndexes();
+        CloseWriter(fsync: false);
+        OffsetIndex.File.Delete();
+        TimeIndex.File.Delete();
     }
 
     /// <summary>Environment.TickCount64 when a roll sealed it without syncing (PartitionLog's deferred sync).</summary>
@@ -189,15 +182,14 @@ internal sealed partial class Segment : IDisposable
 
     /// <summary>
     /// Writes both index files; their presence tells the next open that the log data was synced first. Called after
-    /// the log's fsync returned, so even unsynced (<paramref name="durable"/> false) index files can only reach the
-    /// disk after the data: lost ones just mean a rescan. The deferred path skips their fsync because it runs under
-    /// the write lock, where an fsync would queue behind other partitions' writeback (stalls of ~0.8 s measured).
+    /// the log's fsync returned, so the index files (not fsynced themselves) can only reach the disk after the data:
+    /// a lost one just means a rescan. Under the write lock, where an fsync would queue behind other partitions'
+    /// writeback (stalls of ~0.8 s measured).
     /// </summary>
-    public void PersistSealedIndexes(bool durable = true)
+    public void PersistSealedIndexes()
     {
         _unsynced = false;
-        OffsetIndex.File.RewriteFile(durable);
-        TimeIndex.File.RewriteFile(durable);
+        PersistIndexes();
     }
 
     /// <summary>

@@ -33,14 +33,7 @@ public static partial class Crc32C
     public static uint ComputeSingleStream(ReadOnlySpan<byte> data)
     {
         if (!Sse42.X64.IsSupported) return Compute(data);
-        ref byte p = ref MemoryMarshal.GetReference(data);
-        ulong c = 0xFFFFFFFFu;
-        int i = 0, n = data.Length;
-        for (; i + 8 <= n; i += 8)
-            c = Sse42.X64.Crc32(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i)));
-        uint r = (uint)c;
-        for (; i < n; i++) r = Sse42.Crc32(r, Unsafe.Add(ref p, i));
-        return ~r;
+        return ~UpdateSse42Single(0xFFFFFFFFu, ref MemoryMarshal.GetReference(data), data.Length, 0);
     }
 
     private static uint UpdateSse42(uint crc, ReadOnlySpan<byte> data)
@@ -48,6 +41,12 @@ public static partial class Crc32C
         ref byte p = ref MemoryMarshal.GetReference(data);
         int i = 0, n = data.Length;
         if (n >= 3 * ShortStripe) crc = UpdateSse42Interleaved(crc, ref p, n, ref i);
+        return UpdateSse42Single(crc, ref p, n, i);
+    }
+
+    /// <summary>One crc32 dependency chain over bytes [i, n): the tail after the stripes, and short inputs.</summary>
+    private static uint UpdateSse42Single(uint crc, ref byte p, int n, int i)
+    {
         ulong c = crc;
         for (; i + 8 <= n; i += 8)
             c = Sse42.X64.Crc32(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i)));
